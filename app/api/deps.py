@@ -1,0 +1,55 @@
+"""Dependencies that routes declare: the session, the caller's key and its role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings, get_settings
+from app.errors import Forbidden
+from app.models import ApiKey, Role
+from app.services import keys
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield one session per request; the route commits, anything uncommitted rolls back."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def current_key(
+    session: SessionDep, presented: Annotated[str | None, Security(_api_key_header)]
+) -> ApiKey:
+    """Return the caller's live API key, or fail with 401."""
+    return keys.authenticate(session=session, presented=presented)
+
+
+CurrentKey = Annotated[ApiKey, Depends(current_key)]
+
+
+def require_role(*roles: Role) -> Callable[[ApiKey], ApiKey]:
+    """Return a dependency that lets through only keys with one of `roles`."""
+    allowed = ", ".join(r.value for r in roles)
+
+    def check(key: CurrentKey) -> ApiKey:
+        if key.role not in roles:
+            raise Forbidden(f"this needs a key with role {allowed}; yours is {key.role.value}")
+        return key
+
+    return check
+
+
+TTOKey = Annotated[ApiKey, Depends(require_role(Role.TTO))]
+SMEKey = Annotated[ApiKey, Depends(require_role(Role.SME))]
+OperatorKey = Annotated[ApiKey, Depends(require_role(Role.OPERATOR))]

@@ -1,0 +1,87 @@
+"""Demands over HTTP: an enterprise posts, reads and edits only its own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.api.deps import SessionDep, SMEKey
+from app.api.routes.listings import parse_if_match
+from app.schemas import DemandCreate, DemandRead, DemandUpdate, Page
+from app.services import demands
+
+router = APIRouter(prefix="/v1/demands", tags=["demands"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_demand(
+    body: DemandCreate, key: SMEKey, session: SessionDep, response: Response
+) -> DemandRead:
+    """Post a technology demand for the caller's organisation."""
+    demand = demands.create(session=session, organisation=key.organisation, data=body)
+    session.commit()
+    response.headers["Location"] = f"/v1/demands/{demand.id}"
+    response.headers["ETag"] = f'"{demand.version}"'
+    return demands.to_read(demand)
+
+
+@router.get("")
+def list_demands(
+    key: SMEKey,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    include_withdrawn: bool = False,
+) -> Page[DemandRead]:
+    """List the caller's own demands, newest first."""
+    rows, total = demands.list_own(
+        session=session,
+        organisation_id=key.organisation_id,
+        limit=limit,
+        offset=offset,
+        include_withdrawn=include_withdrawn,
+    )
+    return Page(items=[demands.to_read(d) for d in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{demand_id}")
+def read_demand(demand_id: int, key: SMEKey, session: SessionDep, response: Response) -> DemandRead:
+    """Return one of the caller's demands."""
+    demand = demands.get_own(
+        session=session, demand_id=demand_id, organisation_id=key.organisation_id
+    )
+    response.headers["ETag"] = f'"{demand.version}"'
+    return demands.to_read(demand)
+
+
+@router.patch("/{demand_id}")
+def edit_demand(
+    demand_id: int,
+    body: DemandUpdate,
+    key: SMEKey,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> DemandRead:
+    """Edit one of the caller's demands."""
+    demand = demands.get_own(
+        session=session, demand_id=demand_id, organisation_id=key.organisation_id
+    )
+    demand = demands.update(
+        session=session, demand=demand, patch=body, expected_version=parse_if_match(if_match)
+    )
+    session.commit()
+    response.headers["ETag"] = f'"{demand.version}"'
+    return demands.to_read(demand)
+
+
+@router.delete("/{demand_id}")
+def withdraw_demand(demand_id: int, key: SMEKey, session: SessionDep) -> DemandRead:
+    """Withdraw one of the caller's demands."""
+    demand = demands.get_own(
+        session=session, demand_id=demand_id, organisation_id=key.organisation_id
+    )
+    demand = demands.withdraw(session=session, demand=demand)
+    session.commit()
+    return demands.to_read(demand)

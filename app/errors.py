@@ -1,0 +1,91 @@
+"""The one error tree of PatentBridge.
+
+    PatentBridgeError
+    ├── NotFound            404  the thing does not exist, or the caller may not know it does
+    ├── Conflict            409  the request clashes with stored state
+    ├── InvalidInput        422  the input is wrong; carries one or more located problems
+    │   └── PayloadTooLarge 413  a body or uploaded file is over a configured limit
+    ├── Unauthenticated     401  no key, unknown key or revoked key
+    ├── Forbidden           403  the key is valid but may not do this
+    └── IndexNotReady       503  the search index is not loaded yet
+
+Services raise these; `app.api.errors` maps them to HTTP in one place. Every error becomes
+`{"detail": [{"msg": ..., "type": ..., "loc": [...]}]}`, the shape of FastAPI's own 422.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: where (`loc`), what (`msg`) and a machine-readable `type`."""
+
+    msg: str
+    loc: tuple[str | int, ...] = ()
+    type: str = "value_error"
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the problem in the API's JSON error shape."""
+        return {"msg": self.msg, "type": self.type, "loc": list(self.loc)}
+
+
+class PatentBridgeError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status_code = 500
+    error_type = "error"
+
+    def __init__(self, msg: str, *, loc: tuple[str | int, ...] = ()) -> None:
+        super().__init__(msg)
+        self.problems: list[Problem] = [Problem(msg=msg, loc=loc, type=self.error_type)]
+
+    @property
+    def msg(self) -> str:
+        """Return the first problem's message."""
+        return self.problems[0].msg
+
+
+class NotFound(PatentBridgeError):
+    status_code = 404
+    error_type = "not_found"
+
+
+class Conflict(PatentBridgeError):
+    status_code = 409
+    error_type = "conflict"
+
+
+class InvalidInput(PatentBridgeError):
+    status_code = 422
+    error_type = "value_error"
+
+    @classmethod
+    def of(cls, problems: list[Problem]) -> InvalidInput:
+        """Build one error that carries several located problems."""
+        if not problems:
+            raise ValueError("InvalidInput.of needs at least one problem")
+        error = cls(problems[0].msg, loc=problems[0].loc)
+        error.problems = list(problems)
+        return error
+
+
+class PayloadTooLarge(InvalidInput):
+    status_code = 413
+    error_type = "too_large"
+
+
+class Unauthenticated(PatentBridgeError):
+    status_code = 401
+    error_type = "unauthenticated"
+
+
+class Forbidden(PatentBridgeError):
+    status_code = 403
+    error_type = "forbidden"
+
+
+class IndexNotReady(PatentBridgeError):
+    status_code = 503
+    error_type = "index_not_ready"

@@ -1,0 +1,336 @@
+"""Request and response bodies of the v1 API, with the validation a TTO can trust."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from app.errors import Problem
+from app.models import (
+    DemandStatus,
+    ListingStatus,
+    OrganisationKind,
+    PatentType,
+    RoyaltyType,
+    Verdict,
+    Visibility,
+)
+from app.validation.industry import normalize_industry_code
+from app.validation.ipc import parse_ipc_list
+from app.validation.patent_number import normalize_patent_number, patent_type_from_number
+from app.validation.province import normalize_province
+
+# Tab and newline are kept (abstracts and claims have paragraphs); every other control
+# character is dropped because it is never meaningful in a patent text and breaks exports.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Design patents applied for from 2021-06-01 run 15 years (Patent Law 2020 amendment).
+_DESIGN_15_YEARS_FROM = date(2021, 6, 1)
+
+
+def field_error(field: str, msg: str) -> PydanticCustomError:
+    """Return a model-level validation error that still names the field at fault.
+
+    Pydantic gives errors raised in a model validator an empty location; the field travels in
+    the error's context instead, and the API and import report read it from there.
+    """
+    return PydanticCustomError("value_error", "{msg}", {"field": field, "msg": msg})
+
+
+def clean_text(value: object) -> object:
+    """Return `value` NFC-normalised, stripped and without control characters, if a string."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def _blank_to_none(value: object) -> object:
+    cleaned = clean_text(value)
+    return None if cleaned == "" else cleaned
+
+
+Text = Annotated[str, BeforeValidator(clean_text)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+IndustryCode = Annotated[str, AfterValidator(normalize_industry_code)]
+Province = Annotated[str, AfterValidator(normalize_province)]
+
+
+def term_years(patent_type: PatentType, application_date: date) -> int:
+    """Return the statutory term in years of a patent of this type and application date."""
+    if patent_type is PatentType.INVENTION:
+        return 20
+    if patent_type is PatentType.UTILITY_MODEL:
+        return 10
+    return 15 if application_date >= _DESIGN_15_YEARS_FROM else 10
+
+
+def add_years(day: date, years: int) -> date:
+    """Return the same calendar day `years` later (28 February for a 29 February start)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=200_000)
+
+
+class LicenceTerms(_Strict):
+    """The open-licence terms a TTO declares: how the royalty is paid and how much."""
+
+    royalty_type: RoyaltyType
+    rate_percent: float | None = Field(default=None, gt=0, le=100)
+    fixed_fee_yuan: float | None = Field(default=None, ge=0, le=1e12)
+    entry_fee_yuan: float | None = Field(default=None, ge=0, le=1e12)
+    term_years: int | None = Field(default=None, ge=1, le=30)
+
+    @model_validator(mode="after")
+    def _fees_fit_royalty_type(self) -> Self:
+        needed: dict[RoyaltyType, set[str]] = {
+            RoyaltyType.FIXED: {"fixed_fee_yuan"},
+            RoyaltyType.PERCENTAGE: {"rate_percent"},
+            RoyaltyType.ENTRY_PLUS_PERCENTAGE: {"entry_fee_yuan", "rate_percent"},
+            RoyaltyType.FREE: set(),
+            RoyaltyType.NEGOTIABLE: set(),
+        }
+        fee_fields = ("rate_percent", "fixed_fee_yuan", "entry_fee_yuan")
+        required = needed[self.royalty_type]
+        for name in fee_fields:
+            given = getattr(self, name) is not None
+            if name in required and not given:
+                raise field_error(
+                    name, f"{name} is required when royalty_type is '{self.royalty_type}'"
+                )
+            if name not in required and given:
+                raise field_error(
+                    name, f"{name} is not used when royalty_type is '{self.royalty_type}'"
+                )
+        return self
+
+
+class ListingFields(_Strict):
+    """Every field of a listing a TTO writes; shared by create, import and update."""
+
+    title: Text = Field(min_length=1, max_length=500)
+    abstract: Text = Field(min_length=1, max_length=20_000)
+    claims: OptionalText = Field(default=None, max_length=100_000)
+    ipc_codes: Annotated[list[str], BeforeValidator(parse_ipc_list)]
+    patent_type: PatentType | None = None
+    application_date: date
+    grant_date: date | None = None
+    expiry_date: date | None = None
+    legal_status: OptionalText = Field(default=None, max_length=50)
+    industry_code: Annotated[IndustryCode | None, BeforeValidator(_blank_to_none)] = None
+    licence: LicenceTerms
+    province: Annotated[Province | None, BeforeValidator(_blank_to_none)] = None
+    contact: OptionalText = Field(default=None, max_length=500)
+
+
+class ListingCreate(ListingFields):
+    """A new listing; patent type and expiry are derived when absent."""
+
+    patent_number: Annotated[str, AfterValidator(normalize_patent_number)] = Field(max_length=40)
+
+    @field_validator("patent_number", mode="before")
+    @classmethod
+    def _number_is_text(cls, value: object) -> object:
+        return clean_text(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        implied = patent_type_from_number(self.patent_number)
+        if self.patent_type is None:
+            if implied is None:
+                raise field_error(
+                    "patent_type", "patent_type is required: the patent number does not say it"
+                )
+            self.patent_type = PatentType(implied)
+        elif implied is not None and implied != self.patent_type.value:
+            raise field_error(
+                "patent_type",
+                f"patent_type '{self.patent_type}' disagrees with patent number "
+                f"{self.patent_number}, whose type digit means '{implied}'",
+            )
+        if self.application_date > date.today():
+            raise field_error("application_date", "application_date is in the future")
+        if self.grant_date is not None and self.grant_date < self.application_date:
+            raise field_error(
+                "grant_date",
+                f"grant_date {self.grant_date} is before application_date {self.application_date}",
+            )
+        statutory_end = add_years(
+            self.application_date, term_years(self.patent_type, self.application_date)
+        )
+        if self.expiry_date is None:
+            self.expiry_date = statutory_end
+        elif self.expiry_date <= self.application_date:
+            raise field_error(
+                "expiry_date",
+                f"expiry_date {self.expiry_date} is not after application_date "
+                f"{self.application_date}",
+            )
+        elif self.grant_date is not None and self.expiry_date < self.grant_date:
+            raise field_error(
+                "expiry_date",
+                f"expiry_date {self.expiry_date} is before grant_date {self.grant_date}",
+            )
+        return self
+
+
+class ListingUpdate(_Strict):
+    """A partial edit of a listing; the patent number is its identity and cannot change."""
+
+    title: Text | None = Field(default=None, min_length=1, max_length=500)
+    abstract: Text | None = Field(default=None, min_length=1, max_length=20_000)
+    claims: OptionalText = Field(default=None, max_length=100_000)
+    ipc_codes: list[str] | None = None
+    patent_type: PatentType | None = None
+    application_date: date | None = None
+    grant_date: date | None = None
+    expiry_date: date | None = None
+    legal_status: OptionalText = Field(default=None, max_length=50)
+    industry_code: OptionalText = None
+    licence: LicenceTerms | None = None
+    province: OptionalText = None
+    contact: OptionalText = Field(default=None, max_length=500)
+
+
+class OrganisationRef(BaseModel):
+    id: int
+    name: str
+    kind: OrganisationKind
+    province: str | None
+
+
+class ListingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    patent_number: str
+    title: str
+    abstract: str
+    claims: str | None
+    ipc_codes: list[str]
+    patent_type: PatentType
+    application_date: date
+    grant_date: date | None
+    expiry_date: date
+    remaining_years: float
+    legal_status: str | None
+    industry_code: str | None
+    licence: LicenceTerms
+    province: str | None
+    contact: str | None
+    holder: OrganisationRef
+    status: ListingStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DemandCreate(_Strict):
+    """A technology demand in plain Chinese or English."""
+
+    title: Text = Field(min_length=1, max_length=500)
+    description: Text = Field(min_length=1, max_length=20_000)
+    industry_code: Annotated[IndustryCode | None, BeforeValidator(_blank_to_none)] = None
+    province: Annotated[Province | None, BeforeValidator(_blank_to_none)] = None
+    budget_yuan: float | None = Field(default=None, ge=0, le=1e12)
+    visibility: Visibility = Visibility.PRIVATE
+
+
+class DemandUpdate(_Strict):
+    title: Text | None = Field(default=None, min_length=1, max_length=500)
+    description: Text | None = Field(default=None, min_length=1, max_length=20_000)
+    industry_code: OptionalText = None
+    province: OptionalText = None
+    budget_yuan: float | None = Field(default=None, ge=0, le=1e12)
+    visibility: Visibility | None = None
+
+
+class DemandRead(BaseModel):
+    id: int
+    title: str
+    description: str
+    industry_code: str | None
+    province: str | None
+    budget_yuan: float | None
+    visibility: Visibility
+    status: DemandStatus
+    owner: OrganisationRef
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class RejectedRow(BaseModel):
+    row: int
+    field: str
+    msg: str
+
+
+class ImportReport(BaseModel):
+    """What an import did, or would do under `dry_run`, row by row."""
+
+    format: str
+    encoding: str | None
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRow]
+    ignored_columns: list[str]
+    dry_run: bool
+    all_or_nothing: bool
+    committed: bool
+
+
+class FeedbackCreate(_Strict):
+    demand_id: int
+    listing_id: int
+    verdict: Verdict
+    reason: OptionalText = Field(default=None, max_length=1000)
+
+
+def validation_problems(
+    errors: Sequence[Mapping[str, Any]], prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
+    """Return pydantic errors as located problems, restoring the field of model-level errors."""
+    problems = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        ctx = error.get("ctx") or {}
+        field = ctx.get("field") if isinstance(ctx, Mapping) else None
+        if isinstance(field, str) and field not in loc:
+            loc = (*loc, field)
+        msg = str(error.get("msg", "invalid value"))
+        # Pydantic prefixes messages of ValueErrors raised in validators; the reason alone reads
+        # better in a report a TTO acts on.
+        msg = msg.removeprefix("Value error, ")
+        problems.append(Problem(msg=msg, loc=(*prefix, *loc), type=str(error.get("type", ""))))
+    return problems

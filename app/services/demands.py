@@ -1,0 +1,125 @@
+"""Demands: an enterprise's technology needs, private to it unless it makes them public."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models import Demand, DemandStatus, Organisation, utcnow
+from app.schemas import DemandCreate, DemandRead, DemandUpdate, OrganisationRef, validation_problems
+
+
+def content_hash(data: DemandCreate) -> str:
+    """Return a stable hash of a demand's declared fields."""
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def fields_of(demand: Demand) -> dict[str, Any]:
+    """Return a stored demand as the fields of a `DemandCreate`."""
+    return {
+        "title": demand.title,
+        "description": demand.description,
+        "industry_code": demand.industry_code,
+        "province": demand.province,
+        "budget_yuan": demand.budget_yuan,
+        "visibility": demand.visibility,
+    }
+
+
+def to_read(demand: Demand) -> DemandRead:
+    """Return the API view of a demand."""
+    org = demand.organisation
+    return DemandRead(
+        **fields_of(demand),
+        id=demand.id,
+        status=demand.status,
+        owner=OrganisationRef(id=org.id, name=org.name, kind=org.kind, province=org.province),
+        version=demand.version,
+        created_at=demand.created_at,
+        updated_at=demand.updated_at,
+    )
+
+
+def _apply(demand: Demand, data: DemandCreate) -> None:
+    demand.title = data.title
+    demand.description = data.description
+    demand.industry_code = data.industry_code
+    demand.province = data.province
+    demand.budget_yuan = data.budget_yuan
+    demand.visibility = data.visibility
+    demand.content_hash = content_hash(data)
+
+
+def get_own(*, session: Session, demand_id: int, organisation_id: int) -> Demand:
+    """Return a demand of `organisation_id`; another organisation's demand is NotFound.
+
+    NotFound rather than Forbidden, so that a private demand's existence does not leak.
+    """
+    demand = session.get(Demand, demand_id)
+    if demand is None or demand.organisation_id != organisation_id:
+        raise NotFound(f"demand {demand_id} does not exist", loc=("path", "demand_id"))
+    return demand
+
+
+def create(*, session: Session, organisation: Organisation, data: DemandCreate) -> Demand:
+    """Create a demand owned by `organisation`; its province defaults to the owner's."""
+    if data.province is None and organisation.province is not None:
+        data = data.model_copy(update={"province": organisation.province})
+    demand = Demand(organisation=organisation, status=DemandStatus.OPEN)
+    _apply(demand, data)
+    session.add(demand)
+    session.flush()
+    return demand
+
+
+def update(
+    *, session: Session, demand: Demand, patch: DemandUpdate, expected_version: int | None
+) -> Demand:
+    """Apply a partial edit and re-check the demand; a no-change edit writes nothing."""
+    if expected_version is not None and expected_version != demand.version:
+        raise Conflict(
+            f"demand {demand.id} is at version {demand.version}, not {expected_version}: "
+            "reload it and apply your edit again",
+            loc=("header", "If-Match"),
+        )
+    merged = fields_of(demand) | patch.model_dump(exclude_unset=True)
+    try:
+        data = DemandCreate.model_validate(merged)
+    except ValidationError as exc:
+        raise InvalidInput.of(validation_problems(exc.errors(), ("body",))) from exc
+    if content_hash(data) == demand.content_hash:
+        return demand
+    _apply(demand, data)
+    demand.version += 1
+    demand.updated_at = utcnow()
+    session.flush()
+    return demand
+
+
+def withdraw(*, session: Session, demand: Demand) -> Demand:
+    """Withdraw a demand: it no longer matches anything, and stays readable to its owner."""
+    if demand.status is not DemandStatus.WITHDRAWN:
+        demand.status = DemandStatus.WITHDRAWN
+        demand.updated_at = utcnow()
+        demand.version += 1
+        session.flush()
+    return demand
+
+
+def list_own(
+    *, session: Session, organisation_id: int, limit: int, offset: int, include_withdrawn: bool
+) -> tuple[list[Demand], int]:
+    """Return one page of an organisation's demands, newest first, and their total."""
+    query = select(Demand).where(Demand.organisation_id == organisation_id)
+    if not include_withdrawn:
+        query = query.where(Demand.status == DemandStatus.OPEN)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Demand.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
