@@ -43,6 +43,7 @@ def create_app(
         summary="Open-licence patents of Chinese universities matched with SME demands.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     errors.install(app)
     app.add_middleware(
         BodySizeLimit,

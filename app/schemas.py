@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
@@ -63,10 +65,38 @@ def _blank_to_none(value: object) -> object:
     return None if cleaned == "" else cleaned
 
 
+def _ipc_list_or_none(value: object) -> object:
+    return None if value is None else parse_ipc_list(value)  # type: ignore[arg-type]
+
+
 Text = Annotated[str, BeforeValidator(clean_text)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+# A text field of an edit: absent by default, cleaned and length-checked like on create. Not
+# `Text | None`: length limits on that union get pydantic's generic "at least 1 item" message.
+NullableText = Annotated[str | None, BeforeValidator(clean_text)]
 IndustryCode = Annotated[str, AfterValidator(normalize_industry_code)]
 Province = Annotated[str, AfterValidator(normalize_province)]
+
+
+def _quantize(value: float, step: str) -> float:
+    if not math.isfinite(value) or abs(value) >= 1e15:
+        return value  # far out of range: the range check that follows rejects it
+    return float(Decimal(str(value)).quantize(Decimal(step), rounding=ROUND_HALF_UP))
+
+
+def _to_fen(value: float) -> float:
+    return _quantize(value, "0.01")
+
+
+def _to_thousandth(value: float) -> float:
+    return _quantize(value, "0.001")
+
+
+# Amounts are rounded to the scale of their columns before they are range-checked and hashed;
+# otherwise PostgreSQL rounds on write and the response, the stored row and the content hash
+# disagree (SQLite keeps every digit), so a no-change edit would bump the version.
+Yuan = Annotated[float, AfterValidator(_to_fen)]
+RatePercent = Annotated[float, AfterValidator(_to_thousandth)]
 
 
 def term_years(patent_type: PatentType, application_date: date) -> int:
@@ -94,9 +124,9 @@ class LicenceTerms(_Strict):
     """The open-licence terms a TTO declares: how the royalty is paid and how much."""
 
     royalty_type: RoyaltyType
-    rate_percent: float | None = Field(default=None, gt=0, le=100)
-    fixed_fee_yuan: float | None = Field(default=None, ge=0, le=1e12)
-    entry_fee_yuan: float | None = Field(default=None, ge=0, le=1e12)
+    rate_percent: RatePercent | None = Field(default=None, gt=0, le=100)
+    fixed_fee_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
+    entry_fee_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
     term_years: int | None = Field(default=None, ge=1, le=30)
 
     @model_validator(mode="after")
@@ -195,10 +225,10 @@ class ListingCreate(ListingFields):
 class ListingUpdate(_Strict):
     """A partial edit of a listing; the patent number is its identity and cannot change."""
 
-    title: Text | None = Field(default=None, min_length=1, max_length=500)
-    abstract: Text | None = Field(default=None, min_length=1, max_length=20_000)
+    title: NullableText = Field(default=None, min_length=1, max_length=500)
+    abstract: NullableText = Field(default=None, min_length=1, max_length=20_000)
     claims: OptionalText = Field(default=None, max_length=100_000)
-    ipc_codes: list[str] | None = None
+    ipc_codes: Annotated[list[str] | None, BeforeValidator(_ipc_list_or_none)] = None
     patent_type: PatentType | None = None
     application_date: date | None = None
     grant_date: date | None = None
@@ -250,16 +280,16 @@ class DemandCreate(_Strict):
     description: Text = Field(min_length=1, max_length=20_000)
     industry_code: Annotated[IndustryCode | None, BeforeValidator(_blank_to_none)] = None
     province: Annotated[Province | None, BeforeValidator(_blank_to_none)] = None
-    budget_yuan: float | None = Field(default=None, ge=0, le=1e12)
+    budget_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
     visibility: Visibility = Visibility.PRIVATE
 
 
 class DemandUpdate(_Strict):
-    title: Text | None = Field(default=None, min_length=1, max_length=500)
-    description: Text | None = Field(default=None, min_length=1, max_length=20_000)
+    title: NullableText = Field(default=None, min_length=1, max_length=500)
+    description: NullableText = Field(default=None, min_length=1, max_length=20_000)
     industry_code: OptionalText = None
     province: OptionalText = None
-    budget_yuan: float | None = Field(default=None, ge=0, le=1e12)
+    budget_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
     visibility: Visibility | None = None
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.errors import Forbidden
 from app.models import ApiKey, Role
 from app.services import keys
@@ -24,8 +24,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_app_settings(request: Request) -> Settings:
+    """Return the settings the application was built with, which may not be the process's."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def current_key(

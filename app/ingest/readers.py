@@ -17,7 +17,8 @@ Rows:
   first row) for CSV and XLSX, the 1-based line number for JSONL. Empty rows and blank lines
   are skipped but still counted.
 - `values` holds only present values: strings are stripped and empty ones dropped. CSV gives
-  `str`; XLSX gives `str`, `int`, `float`, `bool` or `date` (datetimes become dates); JSONL
+  `str`; XLSX gives `str`, `int`, `float`, `bool` or `date` (datetimes become dates; a number
+  in a percentage-formatted cell becomes the text the sheet shows, `3%` for 0.03); JSONL
   gives any JSON value, with a nested `licence` object flattened into `royalty_type`,
   `rate_percent`, ... (its `type` key is `royalty_type`).
 - `problem` is set when a row could not be read as a whole: a JSONL line that is not a JSON
@@ -46,7 +47,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import openpyxl
 
@@ -373,7 +374,7 @@ def _read_xlsx(content: bytes, limits: ImportLimits) -> tuple[list[SourceRow], t
         sheet = workbook.worksheets[0]
         # Some writers record a wrong sheet size, which would silently cut rows off.
         sheet.reset_dimensions()
-        records = enumerate(sheet.iter_rows(values_only=True), start=1)
+        records = enumerate((_xlsx_values(cells) for cells in sheet.iter_rows()), start=1)
         return _read_table(records, limits)
     except PatentBridgeError:
         raise
@@ -381,6 +382,22 @@ def _read_xlsx(content: bytes, limits: ImportLimits) -> tuple[list[SourceRow], t
         raise _unreadable_workbook(exc) from exc
     finally:
         workbook.close()
+
+
+def _xlsx_values(cells: Sequence[Any]) -> tuple[object, ...]:
+    return tuple(_xlsx_value(cell) for cell in cells)
+
+
+def _xlsx_value(cell: Any) -> object:
+    value = cell.value
+    # Typing 3% into Excel stores 0.03 in a percentage-formatted cell; the user means 3%.
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and "%" in (cell.number_format or "")
+    ):
+        return f"{value * 100:.10g}%"
+    return value
 
 
 def _unreadable_workbook(exc: Exception) -> InvalidInput:

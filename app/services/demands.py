@@ -72,7 +72,10 @@ def create(*, session: Session, organisation: Organisation, data: DemandCreate) 
     """Create a demand owned by `organisation`; its province defaults to the owner's."""
     if data.province is None and organisation.province is not None:
         data = data.model_copy(update={"province": organisation.province})
-    demand = Demand(organisation=organisation, status=DemandStatus.OPEN)
+    now = utcnow()
+    demand = Demand(
+        organisation=organisation, status=DemandStatus.OPEN, created_at=now, updated_at=now
+    )
     _apply(demand, data)
     session.add(demand)
     session.flush()

@@ -23,6 +23,7 @@ from app.ingest.readers import ImportLimits, SourceRow, read_file
 from app.models import Listing, ListingStatus, Organisation, utcnow
 from app.schemas import ImportReport, ListingCreate, RejectedRow, validation_problems
 from app.services import listings
+from app.validation.patent_number import normalize_patent_number
 
 _LICENCE_FIELDS = ("royalty_type", "rate_percent", "fixed_fee_yuan", "entry_fee_yuan", "term_years")
 _DATE_FIELDS = ("application_date", "grant_date", "expiry_date")
@@ -81,17 +82,19 @@ def import_listings(
     first_row_of: dict[str, int] = {}
     for source in result.rows:
         data = _validated(source, rejections)
+        # A rejected row still claims its patent number: were a later copy accepted, fixing the
+        # first row would silently swap the listing's content on the next upload.
+        number = data.patent_number if data is not None else _readable_number(source)
+        first = first_row_of.setdefault(number, source.row) if number else source.row
         if data is None:
             continue
-        if data.patent_number in first_row_of:
+        if first != source.row:
             rejections.add(
                 source.row,
                 "patent_number",
-                f"patent {data.patent_number} already appears in row "
-                f"{first_row_of[data.patent_number]} of this file",
+                f"patent {data.patent_number} already appears in row {first} of this file",
             )
             continue
-        first_row_of[data.patent_number] = source.row
         accepted.append((source.row, listings.with_defaults(data, organisation)))
 
     existing = _existing(session, [data.patent_number for _, data in accepted])
@@ -150,6 +153,17 @@ def _validated(source: SourceRow, rejections: _Rejections) -> ListingCreate | No
             field = _column_of(problem.loc)
             msg = f"{field} is required" if problem.type == "missing" else problem.msg
             rejections.add(source.row, field, msg)
+        return None
+
+
+def _readable_number(source: SourceRow) -> str | None:
+    """Return the canonical patent number of a rejected row, if its number is valid."""
+    raw = source.values.get("patent_number")
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        return None
+    try:
+        return normalize_patent_number(str(raw))
+    except ValueError:
         return None
 
 
@@ -245,11 +259,6 @@ def _write(
         listings.apply(listing, data)
         session.add(listing)
     for listing, data in to_update:
-        if listing.status is ListingStatus.WITHDRAWN:
-            # Importing a withdrawn patent again is how a TTO offers it again.
-            listing.status = ListingStatus.ACTIVE
-            listing.withdrawn_at = None
-        listings.apply(listing, data)
-        listing.version += 1
-        listing.updated_at = now
+        # Importing a withdrawn patent again is how a TTO offers it again.
+        listings.replace(listing, data)
     session.flush()

@@ -203,8 +203,21 @@ def require_owner(listing: Listing, organisation_id: int) -> None:
 
 
 def create(*, session: Session, organisation: Organisation, data: ListingCreate) -> Listing:
-    """Create a listing held by `organisation`; a patent number can be listed only once."""
+    """Create a listing held by `organisation`; a patent number can be listed only once.
+
+    Publishing again a patent that the same organisation withdrew offers it again, with the
+    new terms, under its old id.
+    """
+    data = with_defaults(data, organisation)
     existing = session.scalar(select(Listing).where(Listing.patent_number == data.patent_number))
+    if (
+        existing is not None
+        and existing.organisation_id == organisation.id
+        and existing.status is ListingStatus.WITHDRAWN
+    ):
+        replace(existing, data)
+        session.flush()
+        return existing
     if existing is not None:
         whose = "your" if existing.organisation_id == organisation.id else "another"
         raise Conflict(
@@ -212,11 +225,24 @@ def create(*, session: Session, organisation: Organisation, data: ListingCreate)
             f"held by {whose} organisation)",
             loc=("body", "patent_number"),
         )
-    listing = Listing(organisation=organisation, status=ListingStatus.ACTIVE)
-    apply(listing, with_defaults(data, organisation))
+    now = utcnow()
+    listing = Listing(
+        organisation=organisation, status=ListingStatus.ACTIVE, created_at=now, updated_at=now
+    )
+    apply(listing, data)
     session.add(listing)
     session.flush()
     return listing
+
+
+def replace(listing: Listing, data: ListingCreate) -> None:
+    """Overwrite a stored listing with new fields, re-activating it if it was withdrawn."""
+    if listing.status is ListingStatus.WITHDRAWN:
+        listing.status = ListingStatus.ACTIVE
+        listing.withdrawn_at = None
+    apply(listing, data)
+    listing.version += 1
+    listing.updated_at = utcnow()
 
 
 def update(
@@ -240,9 +266,7 @@ def update(
         raise InvalidInput.of(validation_problems(exc.errors(), ("body",))) from exc
     if content_hash(data) == listing.content_hash:
         return listing
-    apply(listing, data)
-    listing.version += 1
-    listing.updated_at = utcnow()
+    replace(listing, data)
     session.flush()
     return listing
 

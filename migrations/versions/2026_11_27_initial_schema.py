@@ -100,7 +100,6 @@ def upgrade() -> None:
         sa.Column("secret_hash", sa.String(length=128), nullable=False),
         sa.Column("created_at", app.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", app.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", app.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
