@@ -8,7 +8,7 @@ PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 
 if command -v pg_ctlcluster >/dev/null 2>&1; then
-    pg_ctlcluster 15 main start 2>/dev/null || true   # already running is fine
+    pg_ctlcluster 15 main start >&2 || true   # "already running" is fine; unreachable fails below
 fi
 for _ in $(seq 1 30); do
     pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break
