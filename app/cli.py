@@ -17,6 +17,7 @@ from app.jobs import demo as demo_job
 from app.jobs import migrate as migrate_job
 from app.models import OrganisationKind, Role
 from app.services import imports, keys, organisations
+from matching.embedder import load_embedder
 
 cli = typer.Typer(no_args_is_help=True, help="PatentBridge: open-licence patents for SMEs.")
 keys_cli = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
@@ -126,7 +127,8 @@ def import_file(
                 dry_run=dry_run,
                 all_or_nothing=all_or_nothing,
                 limits=imports.limits_from(settings),
-            )
+                embedder=load_embedder(settings.embedding_model),
+            ).report
             if not report.committed:
                 session.rollback()
     except PatentBridgeError as exc:
@@ -152,7 +154,9 @@ def demo(
     settings = get_settings()
     migrate_job.upgrade(settings.database_url)
     with session_scope(_factory()) as session:
-        summary = demo_job.load_demo(session=session)
+        summary = demo_job.load_demo(
+            session=session, embedder=load_embedder(settings.embedding_model)
+        )
         holders = {
             Role.TTO: organisations.get_by_name(session=session, name=summary.first_university),
             Role.SME: organisations.get_by_name(session=session, name=summary.first_enterprise),

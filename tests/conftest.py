@@ -20,7 +20,11 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.jobs.migrate import alembic_config
 from app.main import create_app
+from matching.embedder import HashingEmbedder
 from tests.factories import Actors, make_actors
+
+# Plumbing tests use a deterministic test double; tests marked `model` load the real model.
+TEST_EMBEDDER = "hash-64"
 
 
 def pytest_report_header() -> str:
@@ -79,12 +83,18 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture()
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(database_url=database_url, index_dir=tmp_path / "index")
+    # No catch-up thread: every test shares one connection, which a second thread must not use.
+    return Settings(
+        database_url=database_url,
+        index_dir=tmp_path / "index",
+        embedding_model=TEST_EMBEDDER,
+        catchup_seconds=0,
+    )
 
 
 @pytest.fixture()
 def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    app = create_app(settings, session_factory=session_factory)
+    app = create_app(settings, session_factory=session_factory, embedder=HashingEmbedder(64))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.errors import Forbidden
 from app.models import ApiKey, Role
+from app.search.engine import SearchEngine
 from app.services import keys
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -30,7 +31,14 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def get_engine(request: Request) -> SearchEngine:
+    """Return the process's search engine, loaded in the lifespan."""
+    engine: SearchEngine = request.app.state.engine
+    return engine
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
@@ -57,5 +65,6 @@ def require_role(*roles: Role) -> Callable[[ApiKey], ApiKey]:
 
 
 TTOKey = Annotated[ApiKey, Depends(require_role(Role.TTO))]
+SearcherKey = Annotated[ApiKey, Depends(require_role(Role.SME, Role.TTO))]
 SMEKey = Annotated[ApiKey, Depends(require_role(Role.SME))]
 OperatorKey = Annotated[ApiKey, Depends(require_role(Role.OPERATOR))]

@@ -14,7 +14,8 @@ from app.config import PROJECT_ROOT
 from app.ingest.readers import ImportLimits
 from app.models import Demand, Organisation, OrganisationKind
 from app.schemas import DemandCreate
-from app.services import demands, imports, organisations
+from app.services import demands, embeddings, imports, organisations
+from matching.embedder import Embedder
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 
@@ -30,8 +31,14 @@ class DemoSummary:
     first_enterprise: str
 
 
-def load_demo(*, session: Session, demo_dir: Path = DEMO_DIR) -> DemoSummary:
-    """Create the demo organisations, import their listings and post their demands."""
+def load_demo(
+    *, session: Session, embedder: Embedder | None, demo_dir: Path = DEMO_DIR
+) -> DemoSummary:
+    """Create the demo organisations, import their listings and post their demands.
+
+    With an embedder, listings and demands get their vectors here, in batches; without one,
+    the service embeds what is missing when it starts.
+    """
     orgs: dict[str, Organisation] = {}
     for entry in json.loads((demo_dir / "organisations.json").read_text(encoding="utf-8")):
         orgs[entry["name"]] = organisations.ensure(
@@ -56,7 +63,8 @@ def load_demo(*, session: Session, demo_dir: Path = DEMO_DIR) -> DemoSummary:
             dry_run=False,
             all_or_nothing=False,
             limits=ImportLimits(),
-        )
+            embedder=embedder,
+        ).report
         created += report.created
         unchanged += report.unchanged
         rejected += len(report.rejected)
@@ -70,7 +78,9 @@ def load_demo(*, session: Session, demo_dir: Path = DEMO_DIR) -> DemoSummary:
             select(Demand.id).where(Demand.organisation_id == owner.id, Demand.title == data.title)
         )
         if exists is None:
-            demands.create(session=session, organisation=owner, data=data)
+            demand = demands.create(session=session, organisation=owner, data=data)
+            if embedder is not None:
+                embeddings.demand_vector(session=session, demand=demand, embedder=embedder)
             demands_created += 1
 
     return DemoSummary(

@@ -22,8 +22,9 @@ from app.ingest.headers import PATENT_TYPE_ALIASES, ROYALTY_TYPE_ALIASES, canoni
 from app.ingest.readers import ImportLimits, SourceRow, read_file
 from app.models import Listing, ListingStatus, Organisation, utcnow
 from app.schemas import ImportReport, ListingCreate, RejectedRow, validation_problems
-from app.services import listings
+from app.services import embeddings, listings
 from app.validation.patent_number import normalize_patent_number
+from matching.embedder import Embedder
 
 _LICENCE_FIELDS = ("royalty_type", "rate_percent", "fixed_fee_yuan", "entry_fee_yuan", "term_years")
 _DATE_FIELDS = ("application_date", "grant_date", "expiry_date")
@@ -33,6 +34,12 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # "5万" is how Chinese price lists write 50,000 yuan.
 _NUMBER_PATTERN = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(万)?\s*(?:元|%|％|年)?$")
 _IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    report: ImportReport
+    listing_ids: list[int]
 
 
 def limits_from(settings: Settings) -> ImportLimits:
@@ -57,7 +64,8 @@ def import_listings(
     dry_run: bool,
     all_or_nothing: bool,
     limits: ImportLimits,
-) -> ImportReport:
+    embedder: Embedder | None,
+) -> ImportOutcome:
     """Validate every row of a file and upsert its listings for `organisation`.
 
     Args:
@@ -68,10 +76,13 @@ def import_listings(
         dry_run: validate and count only.
         all_or_nothing: write nothing unless every row is valid.
         limits: file size, row count and cell length limits.
+        embedder: embeds the written listings, in batches, before returning; None leaves
+            that to the next catalogue load or re-index.
 
     Returns:
-        The report: counts of created, updated and unchanged listings, and every rejected row
-        with its field and reason. `committed` says whether the caller should commit.
+        The ids of the listings written, and the report: counts of created, updated and
+        unchanged listings, and every rejected row with its field and reason;
+        `report.committed` says whether the caller should commit.
 
     Raises:
         InvalidInput: the file as a whole cannot be read (format, encoding, headers, limits).
@@ -120,9 +131,12 @@ def import_listings(
             to_update.append((current, data))
 
     committed = not dry_run and not (all_or_nothing and rejections.rows)
+    written: list[Listing] = []
     if committed:
-        _write(session, organisation, to_create, to_update)
-    return ImportReport(
+        written = _write(session, organisation, to_create, to_update)
+        if embedder is not None:
+            embeddings.embed_listings(session=session, listings=written, embedder=embedder)
+    report = ImportReport(
         format=result.format,
         encoding=result.encoding,
         rows=len(result.rows),
@@ -135,6 +149,7 @@ def import_listings(
         all_or_nothing=all_or_nothing,
         committed=committed,
     )
+    return ImportOutcome(report=report, listing_ids=[listing.id for listing in written])
 
 
 def _validated(source: SourceRow, rejections: _Rejections) -> ListingCreate | None:
@@ -250,15 +265,19 @@ def _write(
     organisation: Organisation,
     to_create: list[ListingCreate],
     to_update: list[tuple[Listing, ListingCreate]],
-) -> None:
+) -> list[Listing]:
     now = utcnow()
+    written = []
     for data in to_create:
         listing = Listing(
             organisation=organisation, status=ListingStatus.ACTIVE, created_at=now, updated_at=now
         )
         listings.apply(listing, data)
         session.add(listing)
+        written.append(listing)
     for listing, data in to_update:
         # Importing a withdrawn patent again is how a TTO offers it again.
         listings.replace(listing, data)
+        written.append(listing)
     session.flush()
+    return written

@@ -57,6 +57,7 @@ def filters_from_query(
     max_rate_percent: float | None,
     min_remaining_years: float | None,
     patent_number: str | None = None,
+    where: tuple[str, ...] = ("query",),
 ) -> ListingFilters:
     """Return validated, normalised filters from query parameters, or raise InvalidInput."""
     problems: list[Problem] = []
@@ -67,7 +68,7 @@ def filters_from_query(
         try:
             return normalise(raw)
         except ValueError as exc:
-            problems.append(Problem(msg=str(exc), loc=("query", name)))
+            problems.append(Problem(msg=str(exc), loc=(*where, name)))
             return None
 
     filters = ListingFilters(

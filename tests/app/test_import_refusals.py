@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.main import create_app
+from matching.embedder import HashingEmbedder
 from tests.app.import_files import (
     IMPORT,
     counts,
@@ -175,8 +176,9 @@ def small_client(
         index_dir=tmp_path / "index",
         max_upload_mb=1,
         max_import_rows=50,
+        catchup_seconds=0,
     )
-    app = create_app(settings, session_factory=session_factory)
+    app = create_app(settings, session_factory=session_factory, embedder=HashingEmbedder(64))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

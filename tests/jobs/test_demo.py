@@ -7,10 +7,11 @@ from sqlalchemy.orm import Session
 
 from app.jobs.demo import load_demo
 from app.models import Demand, Listing, ListingStatus
+from matching.embedder import HashingEmbedder
 
 
 def test_demo_loads_every_listing_and_demand_without_rejections(session: Session) -> None:
-    summary = load_demo(session=session)
+    summary = load_demo(session=session, embedder=HashingEmbedder(64))
     assert summary.listings_rejected == 0
     assert summary.listings_created >= 40
     assert summary.demands_created >= 10
@@ -25,8 +26,8 @@ def test_demo_loads_every_listing_and_demand_without_rejections(session: Session
 
 
 def test_loading_the_demo_twice_adds_nothing(session: Session) -> None:
-    first = load_demo(session=session)
-    second = load_demo(session=session)
+    first = load_demo(session=session, embedder=HashingEmbedder(64))
+    second = load_demo(session=session, embedder=HashingEmbedder(64))
     assert (second.listings_created, second.demands_created) == (0, 0)
     assert second.listings_unchanged == first.listings_created
     assert session.scalar(select(func.count()).select_from(Demand)) == first.demands_created

@@ -6,20 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from app.api.deps import SessionDep, SMEKey
+from app.api.deps import EngineDep, SessionDep, SMEKey
 from app.api.routes.listings import parse_if_match
 from app.schemas import DemandCreate, DemandRead, DemandUpdate, Page
-from app.services import demands
+from app.services import demands, embeddings
 
 router = APIRouter(prefix="/v1/demands", tags=["demands"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_demand(
-    body: DemandCreate, key: SMEKey, session: SessionDep, response: Response
+    body: DemandCreate, key: SMEKey, session: SessionDep, engine: EngineDep, response: Response
 ) -> DemandRead:
-    """Post a technology demand for the caller's organisation."""
+    """Post a technology demand for the caller's organisation; it is embedded once, here."""
     demand = demands.create(session=session, organisation=key.organisation, data=body)
+    embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
     session.commit()
     response.headers["Location"] = f"/v1/demands/{demand.id}"
     response.headers["ETag"] = f'"{demand.version}"'
@@ -61,16 +62,18 @@ def edit_demand(
     body: DemandUpdate,
     key: SMEKey,
     session: SessionDep,
+    engine: EngineDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> DemandRead:
-    """Edit one of the caller's demands."""
+    """Edit one of the caller's demands; a changed text is embedded again, once."""
     demand = demands.get_own(
         session=session, demand_id=demand_id, organisation_id=key.organisation_id
     )
     demand = demands.update(
         session=session, demand=demand, patch=body, expected_version=parse_if_match(if_match)
     )
+    embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
     session.commit()
     response.headers["ETag"] = f'"{demand.version}"'
     return demands.to_read(demand)

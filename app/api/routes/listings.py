@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, UploadFile, status
 
-from app.api.deps import CurrentKey, SessionDep, SettingsDep, TTOKey
+from app.api.deps import CurrentKey, EngineDep, SessionDep, SettingsDep, TTOKey
 from app.errors import InvalidInput, PayloadTooLarge
 from app.models import ListingStatus, PatentType
 from app.schemas import ImportReport, ListingCreate, ListingRead, ListingUpdate, Page
-from app.services import imports, listings
+from app.services import embeddings, imports, listings
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"])
 
@@ -34,11 +34,13 @@ def parse_if_match(if_match: str | None) -> int | None:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_listing(
-    body: ListingCreate, key: TTOKey, session: SessionDep, response: Response
+    body: ListingCreate, key: TTOKey, session: SessionDep, engine: EngineDep, response: Response
 ) -> ListingRead:
     """Publish one open-licence listing for the caller's organisation."""
     listing = listings.create(session=session, organisation=key.organisation, data=body)
+    embeddings.embed_listings(session=session, listings=[listing], embedder=engine.embedder)
     session.commit()
+    engine.refresh(session, [listing.id])
     response.headers["Location"] = f"/v1/listings/{listing.id}"
     response.headers["ETag"] = _etag(listing.version)
     return listings.to_read(listing)
@@ -50,6 +52,7 @@ async def import_listings(
     key: TTOKey,
     session: SessionDep,
     settings: SettingsDep,
+    engine: EngineDep,
     dry_run: bool = False,
     all_or_nothing: bool = False,
 ) -> ImportReport:
@@ -59,7 +62,7 @@ async def import_listings(
         raise PayloadTooLarge(
             f"the file is larger than the limit of {settings.max_upload_mb} MB", loc=("file",)
         )
-    report = imports.import_listings(
+    outcome = imports.import_listings(
         session=session,
         organisation=key.organisation,
         content=content,
@@ -67,12 +70,14 @@ async def import_listings(
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
         limits=imports.limits_from(settings),
+        embedder=engine.embedder,
     )
-    if report.committed:
+    if outcome.report.committed:
         session.commit()
+        engine.refresh(session, outcome.listing_ids)
     else:
         session.rollback()
-    return report
+    return outcome.report
 
 
 @router.get("")
@@ -123,6 +128,7 @@ def edit_listing(
     body: ListingUpdate,
     key: TTOKey,
     session: SessionDep,
+    engine: EngineDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> ListingRead:
@@ -132,16 +138,21 @@ def edit_listing(
     listing = listings.update(
         session=session, listing=listing, patch=body, expected_version=parse_if_match(if_match)
     )
+    embeddings.embed_listings(session=session, listings=[listing], embedder=engine.embedder)
     session.commit()
+    engine.refresh(session, [listing.id])
     response.headers["ETag"] = _etag(listing.version)
     return listings.to_read(listing)
 
 
 @router.delete("/{listing_id}")
-def withdraw_listing(listing_id: int, key: TTOKey, session: SessionDep) -> ListingRead:
+def withdraw_listing(
+    listing_id: int, key: TTOKey, session: SessionDep, engine: EngineDep
+) -> ListingRead:
     """Withdraw the caller's own listing; it stays readable, marked `withdrawn`."""
     listing = listings.get(session=session, listing_id=listing_id)
     listings.require_owner(listing, key.organisation_id)
     listing = listings.withdraw(session=session, listing=listing)
     session.commit()
+    engine.refresh(session, [listing.id])
     return listings.to_read(listing)

@@ -1,0 +1,202 @@
+"""The searchable catalogue an API process holds: vectors, BM25 and filter facts of every
+active listing, kept in step with the database.
+
+The database stays the source of truth: everything here can be rebuilt from it (rule 2), and
+`app.search.sync` is what fills and refreshes it. Reads and writes take one lock, because FAISS
+and the BM25 index must not change under a running search; searches take milliseconds, so
+the lock is never held long.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from app.search.facts import FactTable, ListingFacts
+from app.services.listings import ListingFilters
+from matching.index import VectorIndex
+from matching.lexical import LexicalIndex
+from matching.ranking import Candidate, FusionMethod, fuse
+
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One listing as the catalogue holds it."""
+
+    facts: ListingFacts
+    vector: Vector
+    tokens: list[str]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A page of fused candidates and how many listings were eligible."""
+
+    candidates: list[Candidate]
+    eligible: int
+
+
+class Catalogue:
+    """Active listings, searchable by vector and by terms, filterable by their facts."""
+
+    def __init__(self, *, model_id: str, dimension: int, flat_threshold: int = 50_000) -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+        self.flat_threshold = flat_threshold
+        self._lock = threading.RLock()
+        self._index = VectorIndex.empty(dimension)
+        self._lexical = LexicalIndex.build([], [])
+        self._facts = FactTable()
+        self.watermark: datetime | None = None
+        self.source = "empty"
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._facts)
+
+    def __contains__(self, listing_id: object) -> bool:
+        with self._lock:
+            return listing_id in self._facts
+
+    def version_of(self, listing_id: int) -> int | None:
+        """Return the version of a listing as held here, or None if it is not held."""
+        with self._lock:
+            facts = self._facts.get(listing_id)
+            return None if facts is None else facts.version
+
+    def facts_of(self, listing_id: int) -> ListingFacts | None:
+        """Return the facts held for a listing."""
+        with self._lock:
+            return self._facts.get(listing_id)
+
+    def replace_all(
+        self,
+        entries: Sequence[Entry],
+        *,
+        index: VectorIndex | None = None,
+        lexical: LexicalIndex | None = None,
+        watermark: datetime | None,
+        source: str,
+    ) -> None:
+        """Swap in a complete new state: built here from `entries`, or given ready-made."""
+        ids = np.array([e.facts.id for e in entries], dtype=np.int64)
+        if index is None:
+            vectors = (
+                np.stack([e.vector for e in entries])
+                if entries
+                else np.zeros((0, self.dimension), dtype=np.float32)
+            )
+            index = VectorIndex.build(ids, vectors, flat_threshold=self.flat_threshold)
+        if lexical is None:
+            lexical = LexicalIndex.build([int(i) for i in ids], [e.tokens for e in entries])
+        facts = FactTable(capacity=max(1024, 2 * len(entries)))
+        for entry in entries:
+            facts.upsert(entry.facts)
+        with self._lock:
+            self._index, self._lexical, self._facts = index, lexical, facts
+            self.watermark = watermark
+            self.source = source
+
+    def apply(self, entries: Sequence[Entry], removed: Sequence[int]) -> None:
+        """Add or replace `entries` and forget `removed`, all under one lock."""
+        with self._lock:
+            if removed:
+                gone = np.array(removed, dtype=np.int64)
+                self._index.remove(gone)
+                for listing_id in removed:
+                    self._lexical.remove(listing_id)
+                    self._facts.remove(listing_id)
+            if entries:
+                ids = np.array([e.facts.id for e in entries], dtype=np.int64)
+                self._index.upsert(ids, np.stack([e.vector for e in entries]))
+                for entry in entries:
+                    self._lexical.upsert(entry.facts.id, entry.tokens)
+                    self._facts.upsert(entry.facts)
+
+    def apply_facts(self, facts: Sequence[ListingFacts]) -> None:
+        """Set the facts of listings whose vectors and terms are already held."""
+        with self._lock:
+            for item in facts:
+                self._facts.upsert(item)
+
+    def advance_watermark(self, watermark: datetime | None) -> None:
+        """Record the newest change time this catalogue has caught up with."""
+        with self._lock:
+            if watermark is not None and (self.watermark is None or watermark > self.watermark):
+                self.watermark = watermark
+
+    def rank(
+        self,
+        vector: Vector,
+        tokens: Sequence[str],
+        *,
+        filters: ListingFilters,
+        depth: int,
+        method: FusionMethod = "hybrid",
+        exclude: Sequence[int] = (),
+        today: date | None = None,
+    ) -> Ranked:
+        """Return up to `depth` listings for a query, best first, among those passing `filters`.
+
+        Both retrievers search only the allowed ids, so a filter that keeps few listings still
+        yields a full page whenever enough listings pass it.
+        """
+        with self._lock:
+            allowed = self._facts.allowed(filters, today)
+            if exclude:
+                base = allowed if allowed is not None else self._facts.ids()
+                allowed = base[~np.isin(base, np.array(exclude, dtype=np.int64))]
+            eligible = len(self._facts) if allowed is None else int(allowed.size)
+            if eligible == 0:
+                return Ranked(candidates=[], eligible=0)
+            dense: list[tuple[int, float]] = []
+            if method != "lexical":
+                hits = self._index.search(vector.reshape(1, -1), depth, allowed)[0]
+                dense = [(hit.id, hit.score) for hit in hits]
+            lexical: list[tuple[int, float]] = []
+            if method != "dense" and tokens:
+                lexical = self._lexical.search(tokens, depth, allowed)
+            candidates = self._complete(fuse(dense, lexical, method=method)[:depth], vector, tokens)
+            return Ranked(candidates=candidates, eligible=eligible)
+
+    def _complete(
+        self, candidates: list[Candidate], vector: Vector, tokens: Sequence[str]
+    ) -> list[Candidate]:
+        # A listing found by one retriever still shows the other's score, for the explanation.
+        no_semantic = np.array([c.id for c in candidates if c.semantic is None], dtype=np.int64)
+        semantic: dict[int, float] = {}
+        if no_semantic.size:
+            scores = self._index.vectors_of(no_semantic) @ vector
+            semantic = dict(zip(no_semantic.tolist(), scores.tolist(), strict=True))
+        no_lexical = [c.id for c in candidates if c.lexical is None]
+        lexical = self._lexical.scores_for(tokens, no_lexical) if tokens and no_lexical else {}
+        return [
+            replace(
+                c,
+                semantic=semantic.get(c.id, c.semantic),
+                lexical=lexical.get(c.id, c.lexical),
+            )
+            for c in candidates
+        ]
+
+    def lexical_scores(self, tokens: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
+        """Return the BM25 scores of the given listings for `tokens`."""
+        with self._lock:
+            return self._lexical.scores_for(tokens, ids)
+
+    def idf(self, token: str) -> float:
+        """Return the BM25 inverse document frequency of a token."""
+        with self._lock:
+            return self._lexical.idf(token)
+
+    def snapshot_parts(self) -> tuple[VectorIndex, LexicalIndex]:
+        """Return the current index objects (for a snapshot writer holding no other lock)."""
+        with self._lock:
+            return self._index, self._lexical

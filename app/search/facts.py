@@ -1,0 +1,197 @@
+"""The filterable facts of every searchable listing, held in columns for fast masks.
+
+A filtered search first turns its filters into the set of listing ids that pass them; doing
+that in the database would cost a table scan per query at 100k listings, so each API process
+keeps the few columns that filters read in numpy arrays (one row per slot) and an inverted
+index of IPC prefixes. Replacing a listing frees its slot and appends a new one; `compact`
+drops freed slots when they pile up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from app.services.listings import ListingFilters
+
+_DAYS_PER_YEAR = 365.25
+_NO_RATE = np.float32(np.nan)
+
+
+@dataclass(frozen=True)
+class ListingFacts:
+    """What filters, ranking and explanations need to know of a listing without the database."""
+
+    id: int
+    organisation_id: int
+    patent_type: str
+    province: str | None
+    industry_code: str | None
+    ipc_codes: tuple[str, ...]
+    rate_percent: float | None
+    expiry_date: date
+    version: int
+
+
+def ipc_prefixes(code: str) -> list[str]:
+    """Return every filter prefix a stored IPC code answers to: G, G06, G06F, G06F 16, itself."""
+    subclass, _, rest = code.partition(" ")
+    group = rest.split("/")[0]
+    return [subclass[:1], subclass[:3], subclass, f"{subclass} {group}", code]
+
+
+class _Codes:
+    """Small integer codes for string values, so that columns are numeric."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str | None, int] = {None: 0}
+
+    def code(self, value: str | None) -> int:
+        return self._codes.setdefault(value, len(self._codes))
+
+    def find(self, value: str) -> int | None:
+        return self._codes.get(value)
+
+
+class FactTable:
+    """Column store of `ListingFacts` with boolean masks for `ListingFilters`."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._size = 0
+        self._ids = np.zeros(capacity, dtype=np.int64)
+        self._alive = np.zeros(capacity, dtype=bool)
+        self._org = np.zeros(capacity, dtype=np.int64)
+        self._type = np.zeros(capacity, dtype=np.int16)
+        self._province = np.zeros(capacity, dtype=np.int32)
+        self._division = np.zeros(capacity, dtype=np.int32)
+        self._section = np.zeros(capacity, dtype=np.int32)
+        self._rate = np.full(capacity, _NO_RATE, dtype=np.float32)
+        self._expiry = np.zeros(capacity, dtype=np.int32)
+        self._codes = _Codes()
+        self._slot: dict[int, int] = {}
+        self._facts: dict[int, ListingFacts] = {}
+        self._ipc: dict[str, set[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, listing_id: object) -> bool:
+        return listing_id in self._slot
+
+    def get(self, listing_id: int) -> ListingFacts | None:
+        """Return the facts of a listing, if it is searchable."""
+        return self._facts.get(listing_id)
+
+    def ids(self) -> npt.NDArray[np.int64]:
+        """Return the ids of every searchable listing, sorted."""
+        return np.sort(self._ids[: self._size][self._alive[: self._size]])
+
+    def upsert(self, facts: ListingFacts) -> None:
+        """Add a listing, or replace what is known of it."""
+        self.remove(facts.id)
+        if self._size == len(self._ids):
+            self._grow()
+        slot = self._size
+        self._size += 1
+        self._ids[slot] = facts.id
+        self._alive[slot] = True
+        self._org[slot] = facts.organisation_id
+        self._type[slot] = self._codes.code(facts.patent_type)
+        self._province[slot] = self._codes.code(facts.province)
+        self._division[slot] = self._codes.code(facts.industry_code)
+        section = facts.industry_code[:1] if facts.industry_code else None
+        self._section[slot] = self._codes.code(section)
+        self._rate[slot] = _NO_RATE if facts.rate_percent is None else facts.rate_percent
+        self._expiry[slot] = facts.expiry_date.toordinal()
+        self._slot[facts.id] = slot
+        self._facts[facts.id] = facts
+        for code in facts.ipc_codes:
+            for prefix in ipc_prefixes(code):
+                self._ipc.setdefault(prefix, set()).add(facts.id)
+        if self._size > 2 * len(self._slot) + 1024:
+            self.compact()
+
+    def remove(self, listing_id: int) -> None:
+        """Forget a listing; nothing happens if it is unknown."""
+        slot = self._slot.pop(listing_id, None)
+        if slot is None:
+            return
+        self._alive[slot] = False
+        facts = self._facts.pop(listing_id)
+        for code in facts.ipc_codes:
+            for prefix in ipc_prefixes(code):
+                members = self._ipc.get(prefix)
+                if members is not None:
+                    members.discard(listing_id)
+                    if not members:
+                        del self._ipc[prefix]
+
+    def compact(self) -> None:
+        """Rebuild the columns without the slots that replaced or removed listings left."""
+        facts = list(self._facts.values())
+        fresh = FactTable(capacity=max(1024, 2 * len(facts)))
+        for item in facts:
+            fresh.upsert(item)
+        self.__dict__.update(fresh.__dict__)
+
+    def allowed(
+        self, filters: ListingFilters, today: date | None = None
+    ) -> npt.NDArray[np.int64] | None:
+        """Return the ids that pass `filters` (sorted), or None when nothing is filtered.
+
+        The table only holds active listings, so `filters.status` is not consulted here, and a
+        patent whose term ended today is excluded even before the nightly job marks it expired.
+        """
+        today = today or date.today()
+        mask = self._alive[: self._size] & (self._expiry[: self._size] >= today.toordinal())
+        filtered = not bool(mask.sum() == len(self._slot))
+
+        def match(column: npt.NDArray[np.int32] | npt.NDArray[np.int16], value: str) -> None:
+            nonlocal mask
+            code = self._codes.find(value)
+            mask &= column[: self._size] == (-1 if code is None else code)
+
+        if filters.patent_type is not None:
+            match(self._type, filters.patent_type.value)
+            filtered = True
+        if filters.province:
+            match(self._province, filters.province)
+            filtered = True
+        if filters.industry_code:
+            column = self._section if len(filters.industry_code) == 1 else self._division
+            match(column, filters.industry_code)
+            filtered = True
+        if filters.holder_id is not None:
+            mask &= self._org[: self._size] == filters.holder_id
+            filtered = True
+        if filters.max_rate_percent is not None:
+            rate = self._rate[: self._size]
+            mask &= np.isnan(rate) | (rate <= np.float32(filters.max_rate_percent))
+            filtered = True
+        if filters.min_remaining_years is not None:
+            cutoff = today + timedelta(days=round(filters.min_remaining_years * _DAYS_PER_YEAR))
+            mask &= self._expiry[: self._size] >= cutoff.toordinal()
+            filtered = True
+        ids = self._ids[: self._size][mask]
+        if filters.ipc_prefix:
+            members = self._ipc.get(filters.ipc_prefix, set())
+            ids = ids[np.isin(ids, np.fromiter(members, dtype=np.int64, count=len(members)))]
+            filtered = True
+        return np.sort(ids) if filtered else None
+
+    def _grow(self) -> None:
+        capacity = 2 * len(self._ids)
+        for name in ("_ids", "_alive", "_org", "_type", "_province", "_division", "_section"):
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+        rate = np.full(capacity, _NO_RATE, dtype=np.float32)
+        rate[: len(self._rate)] = self._rate
+        self._rate = rate
+        expiry = np.zeros(capacity, dtype=np.int32)
+        expiry[: len(self._expiry)] = self._expiry
+        self._expiry = expiry
