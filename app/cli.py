@@ -145,6 +145,53 @@ def import_file(
 
 
 @cli.command()
+def evaluate(
+    tasks: Annotated[
+        str | None, typer.Option(help="comma-separated: uspppm, csl, fields, stsb (default: all)")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="embedding model (default: EMBEDDING_MODEL)")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="benchmark data (default: ../shared/data/eval)"),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="at most this many queries a task (seeded)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="also write the Markdown here")
+    ] = None,
+) -> None:
+    """Measure BM25, dense and hybrid retrieval on the shared benchmarks; print Markdown."""
+    from app.jobs import evaluate as evaluate_job
+    from matching.text import Tokenizer
+
+    settings = get_settings()
+    try:
+        selected = evaluate_job.parse_tasks(tasks or ",".join(evaluate_job.TASKS))
+        embedder = load_embedder(model or settings.embedding_model)
+        report = evaluate_job.run_evaluation(
+            selected,
+            embedder=embedder,
+            tokenizer=Tokenizer(settings.jieba_user_dict),
+            data_dir=data_dir or evaluate_job.DEFAULT_DATA_DIR,
+            limit=limit,
+            progress=True,
+        )
+    except PatentBridgeError as exc:
+        raise _fail(exc) from exc
+    except (ImportError, OSError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    markdown = evaluate_job.render_markdown(report)
+    typer.echo(markdown)
+    if output is not None:
+        output.write_text(markdown, encoding="utf-8")
+        typer.echo(f"written to {output}", err=True)
+
+
+@cli.command()
 def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -181,6 +228,41 @@ def demo(
     )
     if serve_after:
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+
+
+@cli.command()
+def bench(
+    sizes: Annotated[str, typer.Option(help="catalogue sizes, comma-separated")] = "10000,100000",
+    import_rows: Annotated[
+        int, typer.Option(min=1, help="real SBIR awards embedded and imported")
+    ] = 600,
+    requests: Annotated[int, typer.Option(min=1, help="timed requests per scenario")] = 200,
+    database_url: Annotated[
+        str | None, typer.Option(help="an empty database to fill (default: a temporary SQLite)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="also write the results as JSON here")
+    ] = None,
+) -> None:
+    """Measure import throughput, HTTP latency at scale, memory per listing and HNSW recall."""
+    from app.jobs import bench as bench_job
+
+    try:
+        options = bench_job.BenchOptions(
+            sizes=bench_job.parse_sizes(sizes),
+            import_rows=import_rows,
+            requests=requests,
+            database_url=database_url,
+            embedding_model=get_settings().embedding_model,
+        )
+        report = bench_job.run(options)
+    except bench_job.BenchError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(bench_job.format_report(report))
+    if output is not None:
+        output.write_text(report.to_json(), encoding="utf-8")
+        typer.echo(f"written to {output}", err=True)
 
 
 def main() -> None:

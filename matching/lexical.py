@@ -57,7 +57,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s  # type: ignore[import-untyped]
+import bm25s
 import numpy as np
 import numpy.typing as npt
 

@@ -38,7 +38,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import jieba  # type: ignore[import-untyped]
+import jieba
 
 # jieba announces every dictionary load on stderr at DEBUG level through its own handler.
 jieba.setLogLevel(logging.WARNING)

@@ -24,7 +24,7 @@ if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
     if [ "$(as_postgres "-c \"SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'\"")" != 1 ]; then
         as_postgres "-c \"CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD'\"" >&2
     fi
-    for db in patentbridge_test patentbridge_check; do
+    for db in patentbridge_test patentbridge_check patentbridge_process; do
         if [ "$(as_postgres "-c \"SELECT 1 FROM pg_database WHERE datname='$db'\"")" != 1 ]; then
             su postgres -c "createdb -O $PG_USER $db" >&2
         fi

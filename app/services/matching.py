@@ -73,11 +73,10 @@ def match_demand(
 ) -> ListingMatchPage:
     """Rank active listings for a stored demand; its stored vector is used, never re-embedded."""
     vector = embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
-    verdicts = dict(
-        session.execute(
-            select(Feedback.listing_id, Feedback.verdict).where(Feedback.demand_id == demand.id)
-        ).tuples()
+    rows = session.execute(
+        select(Feedback.listing_id, Feedback.verdict).where(Feedback.demand_id == demand.id)
     )
+    verdicts = {row.listing_id: row.verdict for row in rows}
     # A listing the SME marked not relevant for this demand is not shown to it again.
     hidden = [i for i, verdict in verdicts.items() if verdict is Verdict.NOT_RELEVANT]
     return _listing_page(
