@@ -235,7 +235,7 @@ def bench(
     sizes: Annotated[str, typer.Option(help="catalogue sizes, comma-separated")] = "10000,100000",
     import_rows: Annotated[
         int, typer.Option(min=1, help="real SBIR awards embedded and imported")
-    ] = 600,
+    ] = 100,
     requests: Annotated[int, typer.Option(min=1, help="timed requests per scenario")] = 200,
     database_url: Annotated[
         str | None, typer.Option(help="an empty database to fill (default: a temporary SQLite)")

@@ -25,6 +25,10 @@ from matching.ranking import Candidate, FusionMethod, fuse
 
 Vector = npt.NDArray[np.float32]
 
+# The deepest ranking the API serves (offset 1,000 + limit 100): every hybrid ranking fuses
+# this many from each retriever, so that all pages are cut from one and the same order.
+FUSION_POOL = 1_100
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -139,14 +143,17 @@ class Catalogue:
         *,
         filters: ListingFilters,
         depth: int,
+        offset: int = 0,
         method: FusionMethod = "hybrid",
         exclude: Sequence[int] = (),
         today: date | None = None,
     ) -> Ranked:
-        """Return up to `depth` listings for a query, best first, among those passing `filters`.
+        """Return the listings ranked `offset` to `depth` for a query, among those that pass.
 
         Both retrievers search only the allowed ids, so a filter that keeps few listings still
-        yields a full page whenever enough listings pass it.
+        yields a full page whenever enough listings pass it. For the hybrid method each
+        retriever always contributes its top `FUSION_POOL`, whatever the page: a fusion of lists
+        cut at `offset + limit` would order listings differently from page to page.
         """
         with self._lock:
             allowed = self._facts.allowed(filters, today)
@@ -156,15 +163,16 @@ class Catalogue:
             eligible = len(self._facts) if allowed is None else int(allowed.size)
             if eligible == 0:
                 return Ranked(candidates=[], eligible=0)
+            pool = max(depth, FUSION_POOL) if method == "hybrid" else depth
             dense: list[tuple[int, float]] = []
             if method != "lexical":
-                hits = self._index.search(vector.reshape(1, -1), depth, allowed)[0]
+                hits = self._index.search(vector.reshape(1, -1), pool, allowed)[0]
                 dense = [(hit.id, hit.score) for hit in hits]
             lexical: list[tuple[int, float]] = []
             if method != "dense" and tokens:
-                lexical = self._lexical.search(tokens, depth, allowed)
-            candidates = self._complete(fuse(dense, lexical, method=method)[:depth], vector, tokens)
-            return Ranked(candidates=candidates, eligible=eligible)
+                lexical = self._lexical.search(tokens, pool, allowed)
+            page = fuse(dense, lexical, method=method)[offset:depth]
+            return Ranked(candidates=self._complete(page, vector, tokens), eligible=eligible)
 
     def _complete(
         self, candidates: list[Candidate], vector: Vector, tokens: Sequence[str]

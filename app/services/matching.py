@@ -134,9 +134,9 @@ def _listing_page(
 ) -> ListingMatchPage:
     tokens = engine.tokenizer.tokens(query_text)
     ranked = engine.catalogue.rank(
-        vector, tokens, filters=filters, depth=offset + limit, exclude=hidden
+        vector, tokens, filters=filters, depth=offset + limit, offset=offset, exclude=hidden
     )
-    page = ranked.candidates[offset : offset + limit]
+    page = ranked.candidates
     rows = {
         row.id: row
         for row in session.scalars(select(Listing).where(Listing.id.in_([c.id for c in page])))
