@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import Demand, DemandEmbedding, Listing, ListingEmbedding
 from matching.embedder import Embedder
@@ -90,21 +90,28 @@ def _stored_listing_hashes(session: Session, ids: list[int], model_id: str) -> d
     return found
 
 
-def listing_vectors(*, session: Session, ids: Sequence[int], model_id: str) -> dict[int, Vector]:
-    """Return the stored vectors of `ids` under `model_id` (listings without one are absent)."""
+def _stored_vectors(
+    session: Session,
+    table: type[ListingEmbedding] | type[DemandEmbedding],
+    owner: InstrumentedAttribute[int],
+    ids: Sequence[int],
+    model_id: str,
+) -> dict[int, Vector]:
     found: dict[int, Vector] = {}
     id_list = list(ids)
     for start in range(0, len(id_list), _IN_CHUNK):
         rows = session.execute(
-            select(
-                ListingEmbedding.listing_id, ListingEmbedding.vector, ListingEmbedding.dimension
-            ).where(
-                ListingEmbedding.model_id == model_id,
-                ListingEmbedding.listing_id.in_(id_list[start : start + _IN_CHUNK]),
+            select(owner, table.vector, table.dimension).where(
+                table.model_id == model_id, owner.in_(id_list[start : start + _IN_CHUNK])
             )
         )
         found.update({i: from_bytes(blob, dim) for i, blob, dim in rows})
     return found
+
+
+def listing_vectors(*, session: Session, ids: Sequence[int], model_id: str) -> dict[int, Vector]:
+    """Return the stored vectors of `ids` under `model_id` (listings without one are absent)."""
+    return _stored_vectors(session, ListingEmbedding, ListingEmbedding.listing_id, ids, model_id)
 
 
 def demand_vector(*, session: Session, demand: Demand, embedder: Embedder) -> Vector:
@@ -132,16 +139,6 @@ def demand_vectors(
     *, session: Session, demand_ids: Sequence[int], model_id: str
 ) -> dict[int, Vector]:
     """Return the stored query vectors of several demands under `model_id`."""
-    found: dict[int, Vector] = {}
-    id_list = list(demand_ids)
-    for start in range(0, len(id_list), _IN_CHUNK):
-        rows = session.execute(
-            select(
-                DemandEmbedding.demand_id, DemandEmbedding.vector, DemandEmbedding.dimension
-            ).where(
-                DemandEmbedding.model_id == model_id,
-                DemandEmbedding.demand_id.in_(id_list[start : start + _IN_CHUNK]),
-            )
-        )
-        found.update({i: from_bytes(blob, dim) for i, blob, dim in rows})
-    return found
+    return _stored_vectors(
+        session, DemandEmbedding, DemandEmbedding.demand_id, demand_ids, model_id
+    )
