@@ -44,6 +44,8 @@ def fuse(
     method: FusionMethod = "hybrid",
     rrf_k: int = 60,
     lexical_weight: float = 1.0,
+    start: int = 0,
+    stop: int | None = None,
 ) -> list[Candidate]:
     """Merge two rankings into one, best first; ties go to the smaller id.
 
@@ -53,6 +55,7 @@ def fuse(
         method: "hybrid" (reciprocal rank fusion), "dense" or "lexical".
         rrf_k: the fusion constant; larger flattens the advantage of the top ranks.
         lexical_weight: weight of the lexical ranking relative to the dense one (1.0).
+        start, stop: the slice of the fused ranking to return (a page); the whole by default.
 
     Returns:
         Candidates with `score` = the fused score (for "dense"/"lexical", that ranking's own
@@ -84,7 +87,7 @@ def fuse(
             semantic_rank=semantic[doc][0] if doc in semantic else None,
             lexical_rank=lexical_of[doc][0] if doc in lexical_of else None,
         )
-        for doc in order
+        for doc in order[start:stop]
     ]
 
 

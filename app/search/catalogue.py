@@ -171,7 +171,7 @@ class Catalogue:
             lexical: list[tuple[int, float]] = []
             if method != "dense" and tokens:
                 lexical = self._lexical.search(tokens, pool, allowed)
-            page = fuse(dense, lexical, method=method)[offset:depth]
+            page = fuse(dense, lexical, method=method, start=offset, stop=depth)
             return Ranked(candidates=self._complete(page, vector, tokens), eligible=eligible)
 
     def _complete(
