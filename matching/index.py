@@ -264,7 +264,7 @@ class VectorIndex:
 
     def remove(self, ids: np.ndarray) -> None:
         """Remove ids from the index; ids it does not hold are ignored."""
-        id_array = np.unique(_check_ids(ids, unique=False))
+        id_array = _sorted_unique(_check_ids(ids, unique=False))
         if self._delta is None:
             present = id_array[_isin_sorted(id_array, self._main_ids)]
             if present.size:
@@ -306,7 +306,7 @@ class VectorIndex:
         faiss.omp_set_num_threads(1 if matrix.shape[0] < _BATCH_FOR_THREADS else _MAX_THREADS)
         eligible: Ids | None = None
         if allowed is not None:
-            eligible = self._present(np.unique(_check_ids(allowed, unique=False)))
+            eligible = self._present(_sorted_unique(_check_ids(allowed, unique=False)))
             if eligible.size == len(self):
                 eligible = None  # every id is allowed: a selector would only cost time
         available = len(self) if eligible is None else int(eligible.size)
@@ -586,10 +586,21 @@ def _check_ids(ids: object, *, unique: bool) -> Ids:
     # FAISS reports "no result" as -1, so a negative id would be indistinguishable from it.
     if out.size and out.min() < 0:
         raise ValueError("ids must be non-negative")
-    if unique and np.unique(out).size != out.size:
-        values, counts = np.unique(out, return_counts=True)
-        raise ValueError(f"duplicate ids: {values[counts > 1][:10].tolist()}")
+    if unique:
+        ordered = np.sort(out)
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        if repeated.size:
+            raise ValueError(f"duplicate ids: {np.unique(repeated)[:10].tolist()}")
     return out
+
+
+def _sorted_unique(ids: Ids) -> Ids:
+    # np.unique hashes before sorting (2 ms for 10k ids in numpy 2.4); a sort is 0.1 ms and
+    # nearly free on the already-sorted id lists callers usually pass.
+    ordered = np.sort(ids)
+    first = np.ones(ordered.shape, dtype=np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first]
 
 
 def _check_vectors(
