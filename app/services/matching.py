@@ -29,6 +29,7 @@ from app.schemas import (
     MatchFilters,
     ScoreComponents,
 )
+from app.search.catalogue import LEXICAL_WEIGHT
 from app.search.engine import SearchEngine
 from app.services import demands, embeddings, listings
 from app.services.listings import ListingFilters
@@ -225,7 +226,7 @@ def match_listing(
     lexical = sorted(
         ((i, s) for i, s in lexical_scores.items() if s > 0), key=lambda item: (-item[1], item[0])
     )
-    fused = fuse(dense, lexical)
+    fused = fuse(dense, lexical, lexical_weight=LEXICAL_WEIGHT)
     text = listing_text(listing.title, listing.abstract, listing.claims)
     items = []
     for candidate in fused[offset : offset + limit]:
