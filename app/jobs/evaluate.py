@@ -17,8 +17,9 @@ read in place. The tasks, and the choices each one makes:
     fields  CSL, dense only, on a seeded sample of 500 papers: one concatenated text against two
             texts embedded apart and fused (max or mean of the two cosines, or reciprocal rank
             fusion). Passage side: keyword queries against the abstract alone, title + abstract
-            as one text, or title and abstract apart. Query side: title + keywords as one query
-            or as two fused queries, against abstracts.
+            as one text, or title and abstract apart (also as one vector, their normalised
+            sum). Query side: title + keywords as one query or as two fused queries, against
+            abstracts.
     stsb    STS-B-zh test: Spearman correlation between the gold score and the cosine of the
             two sentences, both embedded in the query role (e5's advice for symmetric tasks).
 
@@ -48,7 +49,7 @@ import numpy.typing as npt
 
 from app.config import PROJECT_ROOT
 from app.errors import InvalidInput, Problem
-from matching.embedder import Embedder, Vectors
+from matching.embedder import Embedder, Vectors, normalize_rows
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.ranking import FusionMethod, fuse
@@ -643,6 +644,10 @@ def _fields(
         f"title, abstract apart: {how}": rankings
         for how, rankings in _combined(_cosines(titles, keywords), by_keywords).items()
     }
+    # The mean of two cosines needs two vectors per listing; one stored unit vector can only
+    # approximate it with the normalised sum, which reweights each listing by 1 / |t + a|.
+    summed = _cosines(normalize_rows(titles + abstracts), keywords)
+    passage_side["title, abstract apart: one vector, their normalised sum"] = _ids(_ranked(summed))
     joined = [demand_text(sample[i].title, sample[i].keyword_text) for i in chosen]
     query_side = {
         "keywords only": _ids(_ranked(by_keywords)),

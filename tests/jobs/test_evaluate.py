@@ -269,6 +269,7 @@ def test_run_evaluation_measures_every_task_on_tiny_data(
         "title, abstract apart: max of the two cosines",
         "title, abstract apart: mean of the two cosines",
         "title, abstract apart: RRF of the two rankings",
+        "title, abstract apart: one vector, their normalised sum",
     ]
     assert len(query_side.rows) == 6
     assert passage_side.value("title + abstract, one text", "R@1") == 1.0
