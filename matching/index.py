@@ -150,6 +150,7 @@ class VectorIndex:
         self._main_ids = _id_map(main)
         self._delta_ids = _id_map(delta) if delta is not None else _EMPTY_IDS
         self._tombstones = np.sort(tombstones)
+        self._rows: tuple[Ids, Ids] | None = None  # see _main_rows
 
     # ----------------------------------------------------------------- construction
 
@@ -205,6 +206,7 @@ class VectorIndex:
             faiss.omp_set_num_threads(_MAX_THREADS)
             index._main.add_with_ids(matrix, id_array)
             index._main_ids = np.sort(id_array)
+            index._rows = None
         return index
 
     @classmethod
@@ -260,6 +262,7 @@ class VectorIndex:
                 self._main.remove_ids(present)
             self._main.add_with_ids(matrix, id_array)
             self._main_ids = _union_sorted(self._main_ids, np.sort(id_array))
+            self._rows = None
             return
         in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
         if in_delta.size:
@@ -277,6 +280,7 @@ class VectorIndex:
             if present.size:
                 self._main.remove_ids(present)
                 self._main_ids = _difference_sorted(self._main_ids, present)
+                self._rows = None
             return
         in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
         if in_delta.size:
@@ -362,11 +366,28 @@ class VectorIndex:
         if missing.any():
             raise KeyError(f"ids not in the index: {id_array[missing][:10].tolist()}")
         if in_main.all():
-            return np.asarray(self._main.reconstruct_batch(id_array), dtype=np.float32)
+            return self._main_vectors(id_array)
         out = np.empty((id_array.shape[0], self._dimension), dtype=np.float32)
-        out[in_main] = self._main.reconstruct_batch(id_array[in_main])
+        out[in_main] = self._main_vectors(id_array[in_main])
         out[in_delta] = self._delta.reconstruct_batch(id_array[in_delta])
         return out
+
+    def _main_vectors(self, ids: Ids) -> Matrix:
+        """Copy the main part's vectors of ids (all present) straight out of its storage."""
+        # FAISS's reconstruct_batch looks each id up in a hash map and copies one vector at a
+        # time (about 5 us per id); reading rows of the storage array is a single numpy take.
+        if self._rows is None:
+            positions = faiss.vector_to_array(self._main.id_map).astype(np.int64)
+            order = np.argsort(positions, kind="stable")
+            self._rows = (positions[order], order)
+        sorted_ids, rows = self._rows
+        inner: Any = faiss.downcast_index(self._main.index)
+        storage: Any = faiss.downcast_index(inner.storage) if self._kind == "hnsw" else inner
+        count = int(storage.ntotal)
+        # A view of FAISS's own buffer, valid until the index changes; take() copies out of it.
+        matrix = faiss.rev_swig_ptr(storage.get_xb(), count * self._dimension)
+        matrix = matrix.reshape(count, self._dimension)
+        return np.asarray(matrix[rows[np.searchsorted(sorted_ids, ids)]], dtype=np.float32)
 
     def ids(self) -> Ids:
         """Return the live ids, sorted ascending."""
@@ -503,6 +524,15 @@ class VectorIndex:
             )
         return index, meta
 
+    @staticmethod
+    def read_meta(directory: Path) -> IndexMeta:
+        """Return the sidecar of a snapshot directory without reading any FAISS file.
+
+        Raises:
+            IndexCorrupt: meta.json is missing or unreadable.
+        """
+        return _read_meta(directory)[0]
+
     # ----------------------------------------------------------------- internals
 
     def _exact_limit(self) -> int:
@@ -571,7 +601,10 @@ class VectorIndex:
         best_ids = np.full((n, k), -1, dtype=np.int64)
         for start in range(0, ids.size, _EXACT_CHUNK):
             chunk = ids[start : start + _EXACT_CHUNK]
-            chunk_scores = queries @ self.vectors_of(chunk).T
+            # (vectors @ queries.T).T, not queries @ vectors.T: the same numbers, but BLAS runs
+            # this form as a matrix-vector product for one query (0.1 ms for 3k x 384-d),
+            # where the transposed form took 15 ms on a busy 2-core machine.
+            chunk_scores = np.ascontiguousarray((self.vectors_of(chunk) @ queries.T).T)
             best_scores, best_ids = _best_k(
                 np.concatenate([best_scores, chunk_scores], axis=1),
                 np.concatenate([best_ids, np.broadcast_to(chunk, chunk_scores.shape)], axis=1),

@@ -7,7 +7,7 @@ Contract:
         them by reciprocal rank fusion; "dense" and "lexical" keep one ranking (the other's
         score is still attached where known, for explanations).
     classification_fit(query_industry, listing_industry) -> float | None
-    explain(query_terms, text, sentences, weight) -> Explanation
+    explain(query_terms, text, sentences, weight, *, min_weight) -> Explanation
 
 Reciprocal rank fusion is used rather than adding scores because cosine similarities and BM25
 scores live on unrelated scales that change with the query; ranks do not.
@@ -127,21 +127,30 @@ def explain(
     sentences: Sequence[str],
     weight: Callable[[str], float],
     query_text: str = "",
+    *,
+    min_weight: float = 0.0,
 ) -> Explanation:
     """Return the query terms found in `text` and the sentence holding most of their weight.
 
     Terms are matched case-insensitively as substrings, which suits Chinese (no spaces between
     words); `weight` (e.g. a term's IDF) makes a rare shared term count for more than a common
-    one when choosing the sentence. When no term is shared, the sentence sharing most character
-    pairs with `query_text` is chosen instead.
+    one when choosing the sentence. Terms of one character, or weighing less than
+    `min_weight` (words most listings contain), say nothing about the match and are left out.
+    When no term is shared, the sentence sharing most character pairs with `query_text` is
+    chosen instead.
     """
     lowered = text.lower()
-    found = [term for term in query_terms if term and term.lower() in lowered]
+    found = [
+        term
+        for term in query_terms
+        if len(term) > 1 and term.lower() in lowered and weight(term) >= min_weight
+    ]
+    weighted = [(term.lower(), weight(term)) for term in found]
     best: str | None = None
     best_weight = 0.0
     for sentence in sentences:
         lowered_sentence = sentence.lower()
-        total = sum(weight(term) for term in found if term.lower() in lowered_sentence)
+        total = sum(value for term, value in weighted if term in lowered_sentence)
         if total > best_weight:
             best, best_weight = sentence, total
     if best is None and query_text:

@@ -36,6 +36,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
@@ -118,6 +119,14 @@ def content_hash(*parts: str | None) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """A text's BM25 tokens (with sub-words) and its unique terms in order of appearance."""
+
+    tokens: list[str]
+    terms: list[str]
+
+
 class Tokenizer:
     """jieba-based tokenizer for BM25 and explanations; see the module docstring."""
 
@@ -134,21 +143,26 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Return the BM25 tokens of `text`: search-mode words and their dictionary sub-words."""
+        return self.analyse(text).tokens
+
+    def query_terms(self, text: str) -> list[str]:
+        """Return the unique precise-mode terms of `text`, in order of first appearance."""
+        return self.analyse(text).terms
+
+    def analyse(self, text: str) -> Analysis:
+        """Return both the BM25 tokens and the query terms of `text`, from one segmentation."""
         segmenter = self._segmenter()
-        result: list[str] = []
+        tokens: list[str] = []
+        terms: dict[str, None] = {}
         for word in segmenter.cut(normalize(text)):
             token = word.lower()
             # Skipping a stopword before expanding it keeps 本实用新型 from leaking 实用 and 新型.
             if token in self._stopwords or not _is_word(token):
                 continue
-            result.extend(gram for gram in _subwords(segmenter, token) if self._keep(gram))
-            result.append(token)
-        return result
-
-    def query_terms(self, text: str) -> list[str]:
-        """Return the unique precise-mode terms of `text`, in order of first appearance."""
-        terms = (word.lower() for word in self._segmenter().cut(normalize(text)))
-        return list(dict.fromkeys(term for term in terms if self._keep(term)))
+            tokens.extend(gram for gram in _subwords(segmenter, token) if self._keep(gram))
+            tokens.append(token)
+            terms.setdefault(token)
+        return Analysis(tokens=tokens, terms=list(terms))
 
     def _keep(self, token: str) -> bool:
         return token not in self._stopwords and _is_word(token)

@@ -25,13 +25,24 @@ from matching.ranking import Candidate, FusionMethod, fuse
 
 Vector = npt.NDArray[np.float32]
 
-# The deepest ranking the API serves (offset 1,000 + limit 100): every hybrid ranking fuses
-# this many from each retriever, so that all pages are cut from one and the same order.
+# A hybrid ranking is one fixed order that every page is cut from, so pages never repeat or
+# skip a listing. Its first SHALLOW_DEPTH places come from fusing each retriever's top
+# SHALLOW_POOL; the places after them come from fusing each retriever's top FUSION_POOL (the
+# deepest the API serves: offset 1,000 + limit 100), leaving out what the first places hold.
+# Nearly every request reads the first places, and a k=200 HNSW search costs a fraction of a
+# k=1,100 one (README, benchmark), so only deep pages pay for the deep pools.
+SHALLOW_DEPTH = 100
+SHALLOW_POOL = 200
 FUSION_POOL = 1_100
 # Weight of the BM25 ranking against the dense one in the fusion. Measured with `patentbridge
 # evaluate` (README): 0.5 beats 1.0 on both Chinese CSL tasks and on English USPPPM, and beats
 # dense alone on Chinese, the product's main language; dense alone stays best on USPPPM.
 LEXICAL_WEIGHT = 0.5
+# An explanation leaves out query terms found in more than this share of the catalogue
+# (装置, 方法, system...): they are in nearly every listing, so they explain no match. Below
+# COMMON_TERM_MIN_DOCS listings the shares are too noisy to judge.
+COMMON_TERM_SHARE = 0.3
+COMMON_TERM_MIN_DOCS = 50
 
 
 @dataclass(frozen=True)
@@ -155,9 +166,9 @@ class Catalogue:
         """Return the listings ranked `offset` to `depth` for a query, among those that pass.
 
         Both retrievers search only the allowed ids, so a filter that keeps few listings still
-        yields a full page whenever enough listings pass it. For the hybrid method each
-        retriever always contributes its top `FUSION_POOL`, whatever the page: a fusion of lists
-        cut at `offset + limit` would order listings differently from page to page.
+        yields a full page whenever enough listings pass it. The hybrid order does not depend on
+        the page asked for (see SHALLOW_DEPTH): a fusion of lists cut at `offset + limit` would
+        order listings differently from page to page.
         """
         with self._lock:
             allowed = self._facts.allowed(filters, today)
@@ -167,23 +178,50 @@ class Catalogue:
             eligible = len(self._facts) if allowed is None else int(allowed.size)
             if eligible == 0:
                 return Ranked(candidates=[], eligible=0)
-            pool = max(depth, FUSION_POOL) if method == "hybrid" else depth
-            dense: list[tuple[int, float]] = []
-            if method != "lexical":
-                hits = self._index.search(vector.reshape(1, -1), pool, allowed)[0]
-                dense = [(hit.id, hit.score) for hit in hits]
-            lexical: list[tuple[int, float]] = []
-            if method != "dense" and tokens:
-                lexical = self._lexical.search(tokens, pool, allowed)
-            page = fuse(
-                dense,
-                lexical,
-                method=method,
-                lexical_weight=LEXICAL_WEIGHT,
-                start=offset,
-                stop=depth,
-            )
+            if method == "hybrid":
+                page = self._hybrid(vector, tokens, allowed, offset=offset, depth=depth)
+            else:
+                dense, lexical = self._retrieve(vector, tokens, allowed, depth, method)
+                page = fuse(dense, lexical, method=method, start=offset, stop=depth)
             return Ranked(candidates=self._complete(page, vector, tokens), eligible=eligible)
+
+    def _retrieve(
+        self,
+        vector: Vector,
+        tokens: Sequence[str],
+        allowed: npt.NDArray[np.int64] | None,
+        pool: int,
+        method: FusionMethod,
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        dense: list[tuple[int, float]] = []
+        if method != "lexical":
+            hits = self._index.search(vector.reshape(1, -1), pool, allowed)[0]
+            dense = [(hit.id, hit.score) for hit in hits]
+        lexical: list[tuple[int, float]] = []
+        if method != "dense" and tokens:
+            lexical = self._lexical.search(tokens, pool, allowed)
+        return dense, lexical
+
+    def _hybrid(
+        self,
+        vector: Vector,
+        tokens: Sequence[str],
+        allowed: npt.NDArray[np.int64] | None,
+        *,
+        offset: int,
+        depth: int,
+    ) -> list[Candidate]:
+        dense, lexical = self._retrieve(vector, tokens, allowed, SHALLOW_POOL, "hybrid")
+        head = fuse(dense, lexical, lexical_weight=LEXICAL_WEIGHT, stop=SHALLOW_DEPTH)
+        if depth <= len(head):
+            return head[offset:depth]
+        dense, lexical = self._retrieve(vector, tokens, allowed, max(depth, FUSION_POOL), "hybrid")
+        # The deep fusion's first `depth` places hold at most len(head) placed listings, so
+        # what is left of them is enough to reach `depth`.
+        placed = {c.id for c in head}
+        deep = fuse(dense, lexical, lexical_weight=LEXICAL_WEIGHT, stop=depth)
+        rest = [c for c in deep if c.id not in placed]
+        return (head + rest)[offset:depth]
 
     def _complete(
         self, candidates: list[Candidate], vector: Vector, tokens: Sequence[str]
@@ -214,6 +252,13 @@ class Catalogue:
         """Return the BM25 inverse document frequency of a token."""
         with self._lock:
             return self._lexical.idf(token)
+
+    def common_term_idf(self) -> float:
+        """Return the idf below which a term is too common to explain a match (0 when small)."""
+        with self._lock:
+            if len(self._lexical) < COMMON_TERM_MIN_DOCS:
+                return 0.0
+            return self._lexical.idf_at_share(COMMON_TERM_SHARE)
 
     def snapshot_parts(self) -> tuple[VectorIndex, LexicalIndex]:
         """Return the current index objects (for a snapshot writer holding no other lock)."""

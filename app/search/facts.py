@@ -74,6 +74,7 @@ class FactTable:
         self._slot: dict[int, int] = {}
         self._facts: dict[int, ListingFacts] = {}
         self._ipc: dict[str, set[int]] = {}
+        self._ipc_sorted: dict[str, npt.NDArray[np.int64]] = {}  # built on first use
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -111,6 +112,7 @@ class FactTable:
         for code in facts.ipc_codes:
             for prefix in ipc_prefixes(code):
                 self._ipc.setdefault(prefix, set()).add(facts.id)
+                self._ipc_sorted.pop(prefix, None)
         if self._size > 2 * len(self._slot) + 1024:
             self.compact()
 
@@ -123,6 +125,7 @@ class FactTable:
         facts = self._facts.pop(listing_id)
         for code in facts.ipc_codes:
             for prefix in ipc_prefixes(code):
+                self._ipc_sorted.pop(prefix, None)
                 members = self._ipc.get(prefix)
                 if members is not None:
                     members.discard(listing_id)
@@ -177,10 +180,23 @@ class FactTable:
             filtered = True
         ids = self._ids[: self._size][mask]
         if filters.ipc_prefix:
-            members = self._ipc.get(filters.ipc_prefix, set())
-            ids = ids[np.isin(ids, np.fromiter(members, dtype=np.int64, count=len(members)))]
+            members = self._ipc_members(filters.ipc_prefix)
+            if members.size:
+                at = np.searchsorted(members, ids).clip(max=members.size - 1)
+                ids = ids[members[at] == ids]
+            else:
+                ids = ids[:0]
             filtered = True
         return np.sort(ids) if filtered else None
+
+    def _ipc_members(self, prefix: str) -> npt.NDArray[np.int64]:
+        """Return the ids filed under an IPC prefix, sorted (kept until the prefix changes)."""
+        members = self._ipc_sorted.get(prefix)
+        if members is None:
+            found = self._ipc.get(prefix, set())
+            members = np.sort(np.fromiter(found, dtype=np.int64, count=len(found)))
+            self._ipc_sorted[prefix] = members
+        return members
 
     def _grow(self) -> None:
         capacity = 2 * len(self._ids)

@@ -127,6 +127,29 @@ def test_k_larger_than_the_index_returns_every_vector(rng: np.random.Generator) 
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_vectors_of_returns_the_last_vector_given_after_many_updates(
+    kind: IndexKind, rng: np.random.Generator
+) -> None:
+    ids, vectors = sparse_ids(rng, 400), unit_vectors(rng, 400, 16)
+    index = build_index(ids, vectors, kind=kind)
+    held = dict(zip(ids.tolist(), vectors, strict=True))
+    for _ in range(5):
+        gone = rng.choice(np.array(sorted(held)), size=30, replace=False)
+        index.remove(gone)
+        for i in gone.tolist():
+            del held[i]
+        index.vectors_of(np.array(sorted(held)[:5]))  # reads between writes
+        changed = rng.choice(np.array(sorted(held)), size=20, replace=False)
+        fresh = unit_vectors(rng, 20, 16)
+        index.upsert(changed, fresh)
+        held.update(zip(changed.tolist(), fresh, strict=True))
+
+    order = rng.permutation(np.array(sorted(held)))
+
+    np.testing.assert_array_equal(index.vectors_of(order), np.stack([held[i] for i in order]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_upsert_replaces_the_vector_of_an_existing_id(
     kind: IndexKind, rng: np.random.Generator
 ) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from app.search.catalogue import Catalogue, Entry
+from app.search.catalogue import SHALLOW_DEPTH, Catalogue, Entry
 from app.search.facts import ListingFacts
 from app.services.listings import ListingFilters
 
@@ -281,6 +281,32 @@ def test_hybrid_pages_show_every_listing_once(big: Catalogue, corpus: Corpus) ->
         shown = [i for page in got for i in page]
         repeated += len(shown) - len(set(shown))
     assert repeated == 0
+
+
+def test_hybrid_pages_across_the_shallow_depth_are_cut_from_one_ranking(
+    big: Catalogue, corpus: Corpus
+) -> None:
+    rng = np.random.default_rng(12)
+    for _ in range(10):
+        vector, tokens = query(rng)
+        whole = big.rank(vector, tokens, filters=ListingFilters(), depth=240)
+
+        got = pages(
+            big, vector, tokens, filters=ListingFilters(), limit=30, count=8, method="hybrid"
+        )
+        straddling = big.rank(vector, tokens, filters=ListingFilters(), depth=115, offset=85)
+
+        expected = [c.id for c in whole.candidates]
+        assert len(expected) == 240
+        assert len(set(expected)) == 240
+        assert [i for page in got for i in page] == expected
+        assert [c.id for c in straddling.candidates] == expected[85:115]
+        assert [c.id for c in whole.candidates[:SHALLOW_DEPTH]] == [
+            c.id
+            for c in big.rank(
+                vector, tokens, filters=ListingFilters(), depth=SHALLOW_DEPTH
+            ).candidates
+        ]
 
 
 # --- exclude -------------------------------------------------------------------------------
