@@ -1,8 +1,9 @@
-"""The `patentbridge` command: serve, migrate, keys, import, demo."""
+"""The `patentbridge` command: serve, migrate, keys, import, reindex, demo."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,12 +17,16 @@ from app.errors import PatentBridgeError
 from app.jobs import demo as demo_job
 from app.jobs import migrate as migrate_job
 from app.models import OrganisationKind, Role
-from app.services import imports, keys, organisations
+from app.services import audit, imports, keys, organisations
 from matching.embedder import load_embedder
 
 cli = typer.Typer(no_args_is_help=True, help="PatentBridge: open-licence patents for SMEs.")
 keys_cli = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 cli.add_typer(keys_cli, name="keys")
+royalty_cli = typer.Typer(
+    no_args_is_help=True, help="Import and list the statistics tables behind royalty guidance."
+)
+cli.add_typer(royalty_cli, name="royalty")
 
 _DEFAULT_KIND = {
     Role.TTO: OrganisationKind.UNIVERSITY,
@@ -48,7 +53,18 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
 ) -> None:
     """Run the HTTP API."""
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # The application logs one JSON access line per request itself (app/api/observe.py).
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        # The supervisor kills a worker that misses a 5 s health ping; loading the model on a
+        # busy machine takes longer, and killed workers were seen restarting in a loop.
+        timeout_worker_healthcheck=60,
+    )
 
 
 @cli.command()
@@ -76,6 +92,15 @@ def keys_create(
                 session=session, name=org, kind=kind or _DEFAULT_KIND[role], province=province
             )
             issued = keys.create(session=session, organisation=organisation, role=role, label=label)
+            audit.record(
+                session=session,
+                key=None,
+                organisation_id=organisation.id,
+                action="key.create",
+                entity_type="api_key",
+                entity_id=issued.key.id,
+                detail={"prefix": issued.key.prefix, "role": role.value},
+            )
     except (PatentBridgeError, ValueError) as exc:
         error = exc if isinstance(exc, PatentBridgeError) else PatentBridgeError(str(exc))
         raise _fail(error) from exc
@@ -101,7 +126,16 @@ def keys_revoke(prefix: str) -> None:
     """Revoke the key whose prefix (the part after `pb_`) is PREFIX."""
     try:
         with session_scope(_factory()) as session:
-            keys.revoke(session=session, prefix=prefix)
+            revoked = keys.revoke(session=session, prefix=prefix)
+            audit.record(
+                session=session,
+                key=None,
+                organisation_id=revoked.organisation_id,
+                action="key.revoke",
+                entity_type="api_key",
+                entity_id=revoked.id,
+                detail={"prefix": prefix},
+            )
     except PatentBridgeError as exc:
         raise _fail(exc) from exc
     typer.echo(f"revoked {prefix}")
@@ -131,6 +165,15 @@ def import_file(
             ).report
             if not report.committed:
                 session.rollback()
+            else:
+                # No key on the command line: the row names the organisation only.
+                audit.record_import(
+                    session=session,
+                    key=None,
+                    organisation_id=organisation.id,
+                    filename=file.name,
+                    report=report,
+                )
     except PatentBridgeError as exc:
         raise _fail(exc) from exc
     typer.echo(json.dumps(report.model_dump(), ensure_ascii=False, indent=2))
@@ -237,14 +280,28 @@ def bench(
         int, typer.Option(min=1, help="real SBIR awards embedded and imported")
     ] = 100,
     requests: Annotated[int, typer.Option(min=1, help="timed requests per scenario")] = 200,
+    real_vectors: Annotated[
+        int,
+        typer.Option(min=1, help="rows with their own text's real vector (cached in var/)"),
+    ] = 10_000,
     database_url: Annotated[
         str | None, typer.Option(help="an empty database to fill (default: a temporary SQLite)")
     ] = None,
     output: Annotated[
         Path | None, typer.Option(dir_okay=False, help="also write the results as JSON here")
     ] = None,
+    target: Annotated[
+        str, typer.Option(help="serving (import, latency, recall) or reindex (the nightly job)")
+    ] = "serving",
 ) -> None:
-    """Measure import throughput, HTTP latency at scale, memory per listing and HNSW recall."""
+    """Measure import throughput, HTTP latency at scale, memory per listing and HNSW recall.
+
+    `--target reindex` measures the nightly re-index instead (app/jobs/bench_reindex.py) at the
+    largest of `--sizes`.
+    """
+    if target == "reindex":
+        _bench_reindex(sizes, database_url, output)
+        return
     from app.jobs import bench as bench_job
 
     try:
@@ -252,6 +309,7 @@ def bench(
             sizes=bench_job.parse_sizes(sizes),
             import_rows=import_rows,
             requests=requests,
+            real_vectors=real_vectors,
             database_url=database_url,
             embedding_model=get_settings().embedding_model,
         )
@@ -263,6 +321,141 @@ def bench(
     if output is not None:
         output.write_text(report.to_json(), encoding="utf-8")
         typer.echo(f"written to {output}", err=True)
+
+
+def _bench_reindex(sizes: str, database_url: str | None, output: Path | None) -> None:
+    from app.jobs import bench as bench_job
+    from app.jobs import bench_reindex
+
+    try:
+        rows = max(bench_job.parse_sizes(sizes))
+    except bench_job.BenchError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    options = bench_reindex.ReindexBenchOptions(
+        rows=rows,
+        text_rows=min(20_000, rows),
+        real_vectors=min(1_000, rows),
+        database_url=database_url,
+        embedding_model=get_settings().embedding_model,
+        flat_index_max=get_settings().flat_index_max,
+    )
+    report = bench_reindex.run(options)
+    typer.echo(bench_reindex.format_report(report))
+    if output is not None:
+        output.write_text(report.to_json(), encoding="utf-8")
+        typer.echo(f"written to {output}", err=True)
+
+
+@cli.command()
+def reindex(
+    version: Annotated[
+        int | None, typer.Argument(help="with --rollback: the index version to return to")
+    ] = None,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="point the live index back at a kept snapshot")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="build a new snapshot even if nothing changed")
+    ] = False,
+) -> None:
+    """Re-index: expire, embed what changed, build, switch; or --rollback [VERSION].
+
+    Exit codes: 0 done, 1 failed, 2 refused, 75 another re-index is running.
+    """
+    from app.jobs import reindex_command
+
+    outcome = reindex_command.execute(
+        get_settings(), rollback=rollback, version=version, force=force, progress=True
+    )
+    typer.echo(outcome.line, err=outcome.code != reindex_command.EXIT_OK)
+    raise typer.Exit(outcome.code)
+
+
+@royalty_cli.command("import")
+def royalty_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    year: Annotated[int, typer.Option(help="the statistics year of the table")],
+    source: Annotated[str, typer.Option(help="the table's title, as published")],
+    reference: Annotated[str, typer.Option(help="its URL or document number")],
+    kind: Annotated[
+        str | None,
+        typer.Option(help="cnipa_licence_stats or nbs_industry_profit (default: from headers)"),
+    ] = None,
+    dry_run: bool = False,
+) -> None:
+    """Import a CNIPA licence-statistics or NBS profit table; exit 1 if any row is rejected."""
+    from dataclasses import asdict
+
+    from app.jobs import royalty_import as royalty_job
+    from app.models import RoyaltyTableKind
+
+    try:
+        table_kind = RoyaltyTableKind(kind) if kind else None
+    except ValueError as exc:
+        typer.secho(f"error: unknown --kind {kind!r}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        with session_scope(_factory()) as session:
+            report = royalty_job.import_table(
+                session=session,
+                content=file.read_bytes(),
+                filename=file.name,
+                year=year,
+                source_title=source,
+                source_reference=reference,
+                kind=table_kind,
+                dry_run=dry_run,
+            )
+            if not report.committed:
+                session.rollback()
+    except PatentBridgeError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str))
+    if report.problems:
+        typer.echo(f"{len(report.problems)} problems; nothing imported", err=True)
+        raise typer.Exit(1)
+    state = (
+        "unchanged (already imported)"
+        if report.unchanged
+        else ("imported" if report.committed else "valid (dry run; nothing written)")
+    )
+    typer.echo(f"{report.rows} rows of {report.kind.value} {report.year}: {state}", err=True)
+
+
+@royalty_cli.command("list")
+def royalty_list() -> None:
+    """List the imported tables, newest year first."""
+    from app.jobs import royalty_import as royalty_job
+
+    with session_scope(_factory()) as session:
+        for table in royalty_job.list_tables(session=session):
+            typer.echo(
+                f"{table.id}\t{table.kind.value}\t{table.year}\t{table.row_count} rows\t"
+                f"{table.imported_at:%Y-%m-%d}\t{table.source_title}\t{table.source_reference}"
+            )
+
+
+@cli.command()
+def alerts(
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="examine changes after this time (default: since the last run)"),
+    ] = None,
+) -> None:
+    """Record new matches for demand and listing alerts (cron; a re-index also does this).
+
+    Exit codes: 0 done, 1 failed.
+    """
+    from app.jobs import alerts as alerts_job
+
+    when = since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
+    try:
+        run = alerts_job.run(get_settings(), since=when)
+    except Exception as exc:
+        typer.secho(f"alerts failed: {type(exc).__name__}: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(alerts_job.summary(run))
 
 
 def main() -> None:

@@ -34,10 +34,25 @@ class Settings(BaseSettings):
     flat_index_max: int = Field(
         default=50_000, ge=1, description="largest index searched exactly; HNSW above"
     )
+    snapshots_keep: int = Field(
+        default=3, ge=1, description="index snapshots the re-index keeps (the live one always)"
+    )
+    reindex_batch: int = Field(
+        default=512, ge=1, description="listings embedded and committed per re-index batch"
+    )
     log_level: str = Field(default="INFO")
     max_upload_mb: int = Field(default=20, ge=1, le=200)
     max_import_rows: int = Field(default=5000, ge=1, le=100_000)
     max_request_kb: int = Field(default=256, ge=16, description="Limit for JSON request bodies.")
+    rate_limit_per_second: float = Field(
+        default=20.0,
+        ge=0,
+        description="requests per second per API key and per process (N workers allow N times "
+        "as many); 0 turns the limit off",
+    )
+    rate_limit_burst: int = Field(
+        default=100, ge=1, description="requests a key may make at once before the rate applies"
+    )
 
     @property
     def max_upload_bytes(self) -> int:

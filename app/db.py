@@ -11,6 +11,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+# Execution option that makes the next SQLite transaction take the write lock at BEGIN.
+SQLITE_BEGIN = "sqlite_begin"
+
 
 def create_db_engine(url: str) -> Engine:
     """Create an engine for `url`, with the SQLite pragmas the service relies on."""
@@ -38,7 +41,11 @@ def create_db_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write takes SQLite's one write lock up front (BEGIN IMMEDIATE), waiting for it
+        # under the busy timeout; a deferred transaction that reads first and writes later
+        # fails at once when another connection wrote in between.
+        immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "immediate"
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

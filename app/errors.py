@@ -7,6 +7,7 @@
     │   └── PayloadTooLarge 413  a body or uploaded file is over a configured limit
     ├── Unauthenticated     401  no key, unknown key or revoked key
     ├── Forbidden           403  the key is valid but may not do this
+    ├── TooManyRequests     429  the key has used up its request rate; carries `retry_after`
     └── IndexNotReady       503  the search index is not loaded yet
 
 Services raise these; `app.api.errors` maps them to HTTP in one place. Every error becomes
@@ -84,6 +85,15 @@ class Unauthenticated(PatentBridgeError):
 class Forbidden(PatentBridgeError):
     status_code = 403
     error_type = "forbidden"
+
+
+class TooManyRequests(PatentBridgeError):
+    status_code = 429
+    error_type = "rate_limited"
+
+    def __init__(self, msg: str, *, retry_after: int) -> None:
+        super().__init__(msg, loc=("header", "X-API-Key"))
+        self.retry_after = retry_after
 
 
 class IndexNotReady(PatentBridgeError):

@@ -1,10 +1,28 @@
-"""Structured (JSON lines) logging for the service and its jobs."""
+"""Structured (JSON lines) logging for the service and its jobs.
+
+Every record emitted while a request is served carries that request's id (`request_id`): the
+request middleware (`app.api.observe`) sets it in a context variable, which follows the request
+into the threads that run its route, and `RequestIdFilter` copies it onto each record.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Add the id of the request being served, if any, to every record that passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        current = request_id.get()
+        if current is not None and not hasattr(record, "request_id"):
+            record.request_id = current
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,5 +52,6 @@ def configure_logging(level: str) -> None:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(level.upper())

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -129,6 +130,21 @@ class Verdict(enum.StrEnum):
     NOT_RELEVANT = "not_relevant"
 
 
+class AlertFeed(enum.StrEnum):
+    """Whose alert list an alert belongs to."""
+
+    DEMAND = "demand"  # a listing, for the owner of a demand with an alert threshold
+    LISTING = "listing"  # a public demand, for the holder of a listing
+
+
+class AlertKind(enum.StrEnum):
+    NEW_LISTING = "new_listing"
+    LISTING_CHANGED = "listing_changed"
+    FEE_CHANGED = "fee_changed"
+    NEW_DEMAND = "new_demand"
+    DEMAND_CHANGED = "demand_changed"
+
+
 class IndexVersionStatus(enum.StrEnum):
     BUILDING = "building"
     READY = "ready"
@@ -202,9 +218,15 @@ class Listing(Base):
     )
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Every UPDATE says "WHERE version = <the version read>": a row changed meanwhile by
+    # another transaction matches nothing and raises StaleDataError instead of being
+    # overwritten. The services bump the version themselves, once per real change.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The newest alert its holder has read (app/services/alert_feed.py); not a listing edit.
+    alerts_seen_id: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
@@ -229,8 +251,17 @@ class Demand(Base):
     status: Mapped[DemandStatus] = mapped_column(
         _enum(DemandStatus, "demand_status"), default=DemandStatus.OPEN, index=True
     )
+    # Alerts on new matches (app/services/alerts.py): off while the threshold is None; only
+    # listings that change after `alerts_since` can alert.
+    alert_min_score: Mapped[float | None] = mapped_column(Float)
+    alerts_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    alerts_seen_id: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Every UPDATE says "WHERE version = <the version read>": a row changed meanwhile by
+    # another transaction matches nothing and raises StaleDataError instead of being
+    # overwritten. The services bump the version themselves, once per real change.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
@@ -307,3 +338,133 @@ class IndexVersion(Base):
     embed_seconds: Mapped[float | None] = mapped_column(Numeric(12, 3, asdecimal=False))
     build_seconds: Mapped[float | None] = mapped_column(Numeric(12, 3, asdecimal=False))
     error: Mapped[str | None] = mapped_column(Text)
+    # Listings the run marked expired (patent term ended or open-licence term lapsed).
+    expired_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What kind of run this was when not a plain build: "unchanged", "rollback to version 7".
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditEntry(Base):
+    """One write through the API or the CLI: who (key and organisation), what, and when.
+
+    Written in the same transaction as the write it records, so neither exists without the
+    other. The key's prefix is kept in clear so the record stays legible after the key is gone.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    key_prefix: Mapped[str | None] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    # "create", "update", "withdraw", "import", "feedback", ...
+    action: Mapped[str] = mapped_column(String(32))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AlertRun(Base):
+    """One pass of the alerts job: the window of changes it examined and what it recorded."""
+
+    __tablename__ = "alert_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    demands_ranked: Mapped[int] = mapped_column(Integer, default=0)
+    demand_alerts: Mapped[int] = mapped_column(Integer, default=0)
+    listing_alerts: Mapped[int] = mapped_column(Integer, default=0)
+    # Demands left out because no vector of the running model is stored for them.
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MatchAlert(Base):
+    """A recorded alert: a listing for a demand's owner, or a public demand for a holder."""
+
+    __tablename__ = "match_alerts"
+    __table_args__ = (
+        Index("ix_match_alerts_feed_demand_id", "feed", "demand_id", "id"),
+        Index("ix_match_alerts_feed_listing_id", "feed", "listing_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("alert_runs.id", ondelete="CASCADE"))
+    feed: Mapped[AlertFeed] = mapped_column(_enum(AlertFeed, "alert_feed"))
+    kind: Mapped[AlertKind] = mapped_column(_enum(AlertKind, "alert_kind"))
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    # The listing's fused score in the demand's ranking, as /v1/demands/{id}/matches shows it.
+    score: Mapped[float] = mapped_column(Float)
+    # The licence terms before a fee change, so the reader sees what moved.
+    previous_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MatchObservation(Base):
+    """What the alerts job last saw of a pair above its threshold: the memory against repeats."""
+
+    __tablename__ = "match_observations"
+
+    feed: Mapped[AlertFeed] = mapped_column(_enum(AlertFeed, "alert_feed"), primary_key=True)
+    demand_id: Mapped[int] = mapped_column(
+        ForeignKey("demands.id", ondelete="CASCADE"), primary_key=True
+    )
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Hash of the other side's text (the listing's for the demand feed, and vice versa).
+    text_hash: Mapped[str] = mapped_column(String(64))
+    # The listing's licence terms (demand feed only).
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RoyaltyTableKind(enum.StrEnum):
+    CNIPA_LICENCE_STATS = "cnipa_licence_stats"
+    NBS_INDUSTRY_PROFIT = "nbs_industry_profit"
+
+
+class RoyaltyTable(Base):
+    """One statistics table an operator imported for royalty guidance, with its source."""
+
+    __tablename__ = "royalty_tables"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RoyaltyTableKind] = mapped_column(_enum(RoyaltyTableKind, "royalty_table_kind"))
+    # The statistics year (the contracts recorded, or the profits earned, in that year).
+    year: Mapped[int] = mapped_column(Integer)
+    source_title: Mapped[str] = mapped_column(String(500))
+    # A URL or a document number such as 国知办函运字〔2024〕1070号.
+    source_reference: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RoyaltyTableRow(Base):
+    """One industry's figures in an imported table; the columns a kind does not use stay null."""
+
+    __tablename__ = "royalty_table_rows"
+    __table_args__ = (UniqueConstraint("table_id", "industry_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("royalty_tables.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    # Canonical GB/T 4754 code (`C`, `C39`) or `TOTAL` for all industry.
+    industry_code: Mapped[str] = mapped_column(String(5))
+    contracts: Mapped[int | None] = mapped_column(Integer)
+    rate_mean_pct: Mapped[float | None] = mapped_column(Numeric(7, 3, asdecimal=False))
+    rate_median_pct: Mapped[float | None] = mapped_column(Numeric(7, 3, asdecimal=False))
+    rate_p25_pct: Mapped[float | None] = mapped_column(Numeric(7, 3, asdecimal=False))
+    rate_p75_pct: Mapped[float | None] = mapped_column(Numeric(7, 3, asdecimal=False))
+    fixed_fee_mean_yuan: Mapped[float | None] = mapped_column(Numeric(16, 2, asdecimal=False))
+    revenue_100m_yuan: Mapped[float | None] = mapped_column(Numeric(16, 2, asdecimal=False))
+    profit_100m_yuan: Mapped[float | None] = mapped_column(Numeric(16, 2, asdecimal=False))
+    margin_pct: Mapped[float | None] = mapped_column(Numeric(7, 3, asdecimal=False))

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from app.errors import Problem
 from app.models import (
+    AlertKind,
     DemandStatus,
     ListingStatus,
     OrganisationKind,
@@ -66,7 +67,7 @@ def _blank_to_none(value: object) -> object:
 
 
 def _ipc_list_or_none(value: object) -> object:
-    return None if value is None else parse_ipc_list(value)  # type: ignore[arg-type]
+    return None if value is None else parse_ipc_list(value)
 
 
 Text = Annotated[str, BeforeValidator(clean_text)]
@@ -273,6 +274,20 @@ class ListingRead(BaseModel):
     updated_at: datetime
 
 
+# Alerts on new matches: the lowest fused score (the `score` of /v1/demands/{id}/matches) at
+# which a new or changed listing is reported; see app/services/alerts.py for what it means.
+AlertMinScore = Annotated[
+    float | None,
+    Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="alert on new or changed listings whose match score reaches this (0-1]; "
+        "null turns alerts off",
+    ),
+]
+
+
 class DemandCreate(_Strict):
     """A technology demand in plain Chinese or English."""
 
@@ -282,6 +297,7 @@ class DemandCreate(_Strict):
     province: Annotated[Province | None, BeforeValidator(_blank_to_none)] = None
     budget_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
     visibility: Visibility = Visibility.PRIVATE
+    alert_min_score: AlertMinScore = None
 
 
 class DemandUpdate(_Strict):
@@ -291,6 +307,7 @@ class DemandUpdate(_Strict):
     province: OptionalText = None
     budget_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
     visibility: Visibility | None = None
+    alert_min_score: AlertMinScore = None
 
 
 class DemandRead(BaseModel):
@@ -301,6 +318,7 @@ class DemandRead(BaseModel):
     province: str | None
     budget_yuan: float | None
     visibility: Visibility
+    alert_min_score: float | None
     status: DemandStatus
     owner: OrganisationRef
     version: int
@@ -340,9 +358,14 @@ class ImportReport(BaseModel):
     committed: bool
 
 
+# Ids are 32-bit integers in the database; a larger one is invalid input, not a crash.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class FeedbackCreate(_Strict):
-    demand_id: int
-    listing_id: int
+    demand_id: RowId
+    listing_id: RowId
     verdict: Verdict
     reason: OptionalText = Field(default=None, max_length=1000)
 
@@ -373,7 +396,7 @@ class MatchFilters(_Strict):
     patent_type: PatentType | None = None
     province: str | None = None
     industry_code: str | None = Field(default=None, description="GB/T 4754 section or division")
-    holder_id: int | None = None
+    holder_id: RowId | None = None
     max_rate_percent: float | None = Field(default=None, gt=0, le=100)
     min_remaining_years: float | None = Field(default=None, ge=0, le=30)
 
@@ -403,12 +426,45 @@ class MatchExplanation(BaseModel):
     best_sentence: str | None
 
 
+class FigureRange(BaseModel):
+    low: float
+    mid: float
+    high: float
+
+
+class RoyaltyBrief(BaseModel):
+    """The headline of a royalty suggestion, for result lists; `detail` returns all of it.
+
+    The figures are those of the full suggestion for the same listing and industry; `sources`
+    are the ids of the sources behind the range, each named in full at `detail`.
+    """
+
+    rate_pct: FigureRange  # % of net sales
+    lump_sum_yuan: FigureRange
+    term_years: float
+    annual_sales_yuan: float  # the sales the lump sum is priced for
+    industry_code: str | None
+    industry_origin: str
+    method: str
+    level: str
+    fallback: str | None
+    confidence: str
+    declared_position: str | None
+    declared_flagged: bool
+    declared_reason: str | None
+    sources: list[str]
+    detail: str
+
+
 class ListingMatch(BaseModel):
     listing: ListingRead
     score: float
     components: ScoreComponents
     explanation: MatchExplanation
     feedback: Verdict | None = None
+    # Royalty guidance for the searcher's industry (issue 4), in brief: the full suggestion
+    # (8 KB of inputs, coefficients and sources) is one request away at `royalty.detail`.
+    royalty: RoyaltyBrief | None = None
 
 
 class ListingMatchPage(BaseModel):
@@ -442,3 +498,114 @@ class FeedbackRead(BaseModel):
     reason: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class AuditRead(BaseModel):
+    """One audit row: who (key and organisation), what (action on an entity), when."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    api_key_id: int | None
+    key_prefix: str | None
+    organisation_id: int | None
+    action: str
+    entity_type: str
+    entity_id: int | None
+    detail: dict[str, Any]
+
+
+class ListingAlert(BaseModel):
+    """A listing that newly fits a demand: new, changed, or offered on new terms."""
+
+    id: int
+    kind: AlertKind
+    score: float = Field(description="the listing's match score when the alert was recorded")
+    recorded_at: datetime
+    listing: ListingRead
+    previous_licence: LicenceTerms | None = Field(
+        default=None, description="the licence terms before a fee change"
+    )
+
+
+class DemandAlert(BaseModel):
+    """A public demand that newly fits a listing."""
+
+    id: int
+    kind: AlertKind
+    score: float = Field(description="the listing's score in the demand's ranking")
+    recorded_at: datetime
+    demand: DemandRead
+
+
+class AlertPage(BaseModel, Generic[T]):
+    """Alerts after a cursor, oldest first; `cursor` is the id to pass as `after` next."""
+
+    items: list[T]
+    remaining: int = Field(description="alerts after this page")
+    cursor: int
+    marked_seen: bool = Field(description="whether this read advanced the seen-marker")
+
+
+class IndexRun(BaseModel):
+    """One re-index run (or rollback) as recorded in `index_versions`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str
+    model_id: str
+    index_type: str
+    vector_count: int
+    embedded_count: int
+    expired_count: int
+    watermark: datetime | None
+    snapshot: str | None = Field(description="the snapshot the run left live")
+    note: str | None = Field(description="unchanged, rollback to ..., or null for a build")
+    started_at: datetime
+    finished_at: datetime | None
+    embed_seconds: float | None
+    build_seconds: float | None
+    error: str | None
+
+
+class LiveSnapshot(BaseModel):
+    """The snapshot `INDEX_DIR/CURRENT` names, from its sidecar."""
+
+    snapshot: str
+    model_id: str
+    index_type: str
+    count: int
+    built_at: str
+    watermark: str | None
+
+
+class ServingIndex(BaseModel):
+    """What the answering API process searches right now."""
+
+    snapshot: str | None
+    source: str
+    listings: int
+    watermark: datetime | None
+    swaps: int = Field(description="snapshots this process swapped in since it started")
+
+
+class RebuildStatus(BaseModel):
+    """The last `POST /v1/index/rebuild` run of the answering process."""
+
+    running: bool
+    started_at: datetime | None
+    finished_at: datetime | None
+    summary: str | None
+    error: str | None
+
+
+class IndexStatus(BaseModel):
+    """`GET /v1/index`: the live snapshot, what this process serves, and the last runs."""
+
+    live: LiveSnapshot | None
+    serving: ServingIndex
+    rebuild: RebuildStatus
+    kept_snapshots: list[str]
+    runs: list[IndexRun]

@@ -47,110 +47,69 @@ Errors::
 
 from __future__ import annotations
 
-import errno
-import io
-import json
-import os
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal
 
 import faiss
 import numpy as np
-import numpy.typing as npt
 
-IndexKind = Literal["flat", "hnsw"]
-Ids = npt.NDArray[np.int64]
-Matrix = npt.NDArray[np.float32]
+from matching.index_arrays import (
+    _check_ids,
+    _check_vectors,
+    _sorted_unique,
+    _to_hits,
+)
+from matching.index_files import _read_meta, read_snapshot, write_snapshot
+from matching.index_parts import IndexParts
+from matching.index_types import (
+    DELTA_FILE,
+    EXACT_SUBSET_LIMIT,
+    FORMAT_VERSION,
+    MAIN_FILE,
+    META_FILE,
+    TOMBSTONES_FILE,
+    Hit,
+    Ids,
+    IndexCorrupt,
+    IndexKind,
+    IndexMeta,
+    IndexMismatch,
+    Matrix,
+    SnapshotError,
+)
 
-FORMAT_VERSION: Final = 1
-META_FILE: Final = "meta.json"
-MAIN_FILE: Final = "vectors.faiss"
-DELTA_FILE: Final = "delta.faiss"
-TOMBSTONES_FILE: Final = "tombstones.npy"
+__all__ = [
+    "DELTA_FILE",
+    "EXACT_SUBSET_LIMIT",
+    "FORMAT_VERSION",
+    "MAIN_FILE",
+    "META_FILE",
+    "TOMBSTONES_FILE",
+    "Hit",
+    "Ids",
+    "IndexCorrupt",
+    "IndexKind",
+    "IndexMeta",
+    "IndexMismatch",
+    "Matrix",
+    "SnapshotError",
+    "VectorIndex",
+]
 
-# Filtered searches allowing at most this many ids score them exactly: gathering and scoring
-# 10k 384-d vectors takes ~5-10 ms on 2 cores, about what an HNSW walk with a widened beam
-# costs, and it is exact however selective the filter.
-EXACT_SUBSET_LIMIT: Final = 10_000
-_NORM_TOLERANCE: Final = 1e-3
 # An HNSW query that returns short (a selective filter, many tombstones) is retried with
 # efSearch multiplied by these factors before falling back to exact scoring.
 _EF_RETRY_FACTORS: Final = (4, 16)
-# Exact scoring reconstructs vectors in chunks of this many rows to bound memory.
-_EXACT_CHUNK: Final = 20_000
-_EMPTY_IDS: Final[Ids] = np.empty(0, dtype=np.int64)
 _MAX_THREADS: Final = faiss.omp_get_max_threads()
 _BATCH_FOR_THREADS: Final = 16
-_T = TypeVar("_T")
 
 
-class SnapshotError(Exception):
-    """A snapshot directory cannot be loaded."""
-
-
-class IndexMismatch(SnapshotError):
-    """The snapshot was built by another embedder (model id or dimension)."""
-
-
-class IndexCorrupt(SnapshotError):
-    """The snapshot directory is incomplete or damaged."""
-
-
-@dataclass(frozen=True)
-class IndexMeta:
-    """The sidecar saved beside a snapshot: what built it and what it contains."""
-
-    model_id: str
-    dimension: int
-    count: int
-    index_type: IndexKind
-    built_at: str  # ISO 8601 UTC
-    watermark: str | None  # newest updated_at of the rows included (ISO), set by the caller
-    params: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: a caller id and its cosine score."""
-
-    id: int
-    score: float
-
-
-class VectorIndex:
+class VectorIndex(IndexParts):
     """Caller-id vector index with exact or HNSW search; create with build, empty or load."""
 
-    def __init__(
-        self,
-        main: Any,
-        *,
-        kind: IndexKind,
-        dimension: int,
-        params: dict[str, int],
-        built_at: str,
-        delta: Any = None,
-        tombstones: Ids = _EMPTY_IDS,
-    ) -> None:
-        self._main = main
-        self._kind: IndexKind = kind
-        self._dimension = dimension
-        self._params = dict(params)
-        self._built_at = built_at
-        self._ef_search = params.get("ef_search", 0)
-        self._exact_subset_limit = params["exact_subset_limit"]
-        # Only hnsw needs a delta: a flat main part supports remove_ids itself.
-        if kind == "hnsw" and delta is None:
-            delta = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        self._delta = delta
-        # Sorted id arrays mirror what FAISS holds, so membership tests are vectorised
-        # searchsorted calls instead of Python loops over possibly millions of ids.
-        self._main_ids = _id_map(main)
-        self._delta_ids = _id_map(delta) if delta is not None else _EMPTY_IDS
-        self._tombstones = np.sort(tombstones)
-        self._rows: tuple[Ids, Ids] | None = None  # see _main_rows
+    # Updates (upsert, remove) and reads by id (vectors_of, ids, len, in, kind, dimension)
+    # come from IndexParts, in matching/index_parts.py; construction, search and snapshots
+    # are here.
 
     # ----------------------------------------------------------------- construction
 
@@ -246,50 +205,7 @@ class VectorIndex:
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
 
-    # ----------------------------------------------------------------- updates
-
-    def upsert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Add vectors under their ids, replacing any vector an id already has."""
-        id_array = _check_ids(ids, unique=True)
-        matrix = _check_vectors(vectors, self._dimension, "vectors")
-        if id_array.shape[0] != matrix.shape[0]:
-            raise ValueError(f"{id_array.shape[0]} ids but {matrix.shape[0]} vectors")
-        if not id_array.size:
-            return
-        if self._delta is None:
-            present = id_array[_isin_sorted(id_array, self._main_ids)]
-            if present.size:
-                self._main.remove_ids(present)
-            self._main.add_with_ids(matrix, id_array)
-            self._main_ids = _union_sorted(self._main_ids, np.sort(id_array))
-            self._rows = None
-            return
-        in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
-        if in_delta.size:
-            self._delta.remove_ids(in_delta)
-        self._delta.add_with_ids(matrix, id_array)
-        self._delta_ids = _union_sorted(self._delta_ids, np.sort(id_array))
-        in_main = np.sort(id_array[_isin_sorted(id_array, self._main_ids)])
-        self._tombstones = _union_sorted(self._tombstones, in_main)
-
-    def remove(self, ids: np.ndarray) -> None:
-        """Remove ids from the index; ids it does not hold are ignored."""
-        id_array = _sorted_unique(_check_ids(ids, unique=False))
-        if self._delta is None:
-            present = id_array[_isin_sorted(id_array, self._main_ids)]
-            if present.size:
-                self._main.remove_ids(present)
-                self._main_ids = _difference_sorted(self._main_ids, present)
-                self._rows = None
-            return
-        in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
-        if in_delta.size:
-            self._delta.remove_ids(in_delta)
-            self._delta_ids = _difference_sorted(self._delta_ids, in_delta)
-        in_main = id_array[_isin_sorted(id_array, self._main_ids)]
-        self._tombstones = _union_sorted(self._tombstones, in_main)
-
-    # ----------------------------------------------------------------- reads
+    # ----------------------------------------------------------------- search
 
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
@@ -349,69 +265,6 @@ class VectorIndex:
                 scores[short], found[short] = self._exact(matrix[short], k, pool)
         return _to_hits(scores, found)
 
-    def vectors_of(self, ids: np.ndarray) -> Matrix:
-        """Return the stored vectors of ids, (n, d) float32 in the order given.
-
-        Raises:
-            KeyError: some ids are not in the index (the first few are named).
-        """
-        id_array = _check_ids(ids, unique=False)
-        in_delta = _isin_sorted(id_array, self._delta_ids)
-        in_main = (
-            _isin_sorted(id_array, self._main_ids)
-            & ~_isin_sorted(id_array, self._tombstones)
-            & ~in_delta
-        )
-        missing = ~(in_delta | in_main)
-        if missing.any():
-            raise KeyError(f"ids not in the index: {id_array[missing][:10].tolist()}")
-        if in_main.all():
-            return self._main_vectors(id_array)
-        out = np.empty((id_array.shape[0], self._dimension), dtype=np.float32)
-        out[in_main] = self._main_vectors(id_array[in_main])
-        out[in_delta] = self._delta.reconstruct_batch(id_array[in_delta])
-        return out
-
-    def _main_vectors(self, ids: Ids) -> Matrix:
-        """Copy the main part's vectors of ids (all present) straight out of its storage."""
-        # FAISS's reconstruct_batch looks each id up in a hash map and copies one vector at a
-        # time (about 5 us per id); reading rows of the storage array is a single numpy take.
-        if self._rows is None:
-            positions = faiss.vector_to_array(self._main.id_map).astype(np.int64)
-            order = np.argsort(positions, kind="stable")
-            self._rows = (positions[order], order)
-        sorted_ids, rows = self._rows
-        inner: Any = faiss.downcast_index(self._main.index)
-        storage: Any = faiss.downcast_index(inner.storage) if self._kind == "hnsw" else inner
-        count = int(storage.ntotal)
-        # A view of FAISS's own buffer, valid until the index changes; take() copies out of it.
-        matrix = faiss.rev_swig_ptr(storage.get_xb(), count * self._dimension)
-        matrix = matrix.reshape(count, self._dimension)
-        return np.asarray(matrix[rows[np.searchsorted(sorted_ids, ids)]], dtype=np.float32)
-
-    def ids(self) -> Ids:
-        """Return the live ids, sorted ascending."""
-        live_main = _difference_sorted(self._main_ids, self._tombstones)
-        return _union_sorted(live_main, self._delta_ids)
-
-    def __len__(self) -> int:
-        return int(self._main_ids.size - self._tombstones.size + self._delta_ids.size)
-
-    def __contains__(self, id: object) -> bool:
-        if isinstance(id, bool) or not isinstance(id, int | np.integer):
-            return False
-        return bool(self._present(np.array([id], dtype=np.int64)).size)
-
-    @property
-    def kind(self) -> IndexKind:
-        """The index kind: "flat" (exact) or "hnsw" (approximate)."""
-        return self._kind
-
-    @property
-    def dimension(self) -> int:
-        """The vector dimension."""
-        return self._dimension
-
     # ----------------------------------------------------------------- snapshots
 
     def describe(self, *, model_id: str, watermark: str | None) -> IndexMeta:
@@ -441,27 +294,9 @@ class VectorIndex:
                 f"index_type={meta.index_type!r}, but the index has dimension={facts[0]}, "
                 f"count={facts[1]}, index_type={facts[2]!r}"
             )
-        directory.mkdir(parents=True, exist_ok=True)
-        # Drop the old sidecar first: until the new one lands, the directory must read as
-        # incomplete rather than pair an old meta.json with new FAISS files.
-        (directory / META_FILE).unlink(missing_ok=True)
-        main, delta = self._main, self._delta
-        files = {MAIN_FILE: _write_atomic(directory / MAIN_FILE, _faiss_writer(main))}
-        if delta is not None and delta.ntotal:
-            files[DELTA_FILE] = _write_atomic(directory / DELTA_FILE, _faiss_writer(delta))
-        if self._tombstones.size:
-            buffer = io.BytesIO()
-            np.save(buffer, self._tombstones, allow_pickle=False)
-            files[TOMBSTONES_FILE] = _write_atomic(
-                directory / TOMBSTONES_FILE, lambda path: path.write_bytes(buffer.getvalue())
-            )
-        for stale in (DELTA_FILE, TOMBSTONES_FILE):
-            if stale not in files:
-                (directory / stale).unlink(missing_ok=True)
-        document = {"format_version": FORMAT_VERSION, **asdict(meta), "files": files}
-        text = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
-        _write_atomic(directory / META_FILE, lambda path: path.write_bytes(text))
-        _fsync_directory(directory)
+        write_snapshot(
+            directory, meta, main=self._main, delta=self._delta, tombstones=self._tombstones
+        )
 
     @classmethod
     def load(
@@ -483,31 +318,9 @@ class VectorIndex:
             IndexCorrupt: meta.json is missing or unreadable, or a FAISS file is missing,
                 truncated or disagrees with the sidecar.
         """
-        if not directory.is_dir():
-            raise FileNotFoundError(errno.ENOENT, "no index snapshot directory", str(directory))
-        meta, files = _read_meta(directory)
-        if (meta.model_id, meta.dimension) != (model_id, dimension):
-            raise IndexMismatch(
-                f"index snapshot at {directory} was built with model {meta.model_id!r} "
-                f"({meta.dimension}-d); the running embedder is {model_id!r} ({dimension}-d): "
-                "rebuild the index (patentbridge reindex)"
-            )
-        if MAIN_FILE not in files:
-            raise IndexCorrupt(f"{directory / META_FILE} lists no {MAIN_FILE}")
-        main = _read_faiss(directory, MAIN_FILE, files, meta)
-        delta = _read_faiss(directory, DELTA_FILE, files, meta) if DELTA_FILE in files else None
-        tombstones = _EMPTY_IDS
-        if TOMBSTONES_FILE in files:
-            path = _checked_file(directory, TOMBSTONES_FILE, files)
-            try:
-                tombstones = np.asarray(np.load(path, allow_pickle=False), dtype=np.int64)
-            except ValueError as exc:
-                raise IndexCorrupt(f"{path}: unreadable tombstones ({exc})") from exc
-        inner = faiss.downcast_index(main.index)
-        if meta.index_type == "hnsw" and isinstance(inner, faiss.IndexHNSWFlat):
-            inner.hnsw.efSearch = meta.params.get("ef_search", 128)
-        elif not (meta.index_type == "flat" and isinstance(inner, faiss.IndexFlatIP)):
-            raise IndexCorrupt(f"{directory / MAIN_FILE} is not a {meta.index_type} index")
+        meta, main, delta, tombstones = read_snapshot(
+            directory, model_id=model_id, dimension=dimension
+        )
         params = {"exact_subset_limit": EXACT_SUBSET_LIMIT} | meta.params
         index = cls(
             main,
@@ -532,290 +345,3 @@ class VectorIndex:
             IndexCorrupt: meta.json is missing or unreadable.
         """
         return _read_meta(directory)[0]
-
-    # ----------------------------------------------------------------- internals
-
-    def _exact_limit(self) -> int:
-        # A flat scan with a selector costs the whole index; exact scoring costs a copy of the
-        # allowed vectors, about twice as much per vector, so it wins only for small subsets.
-        if self._kind == "flat":
-            return min(self._exact_subset_limit, len(self) // 4)
-        return self._exact_subset_limit
-
-    def _present(self, ids: Ids) -> Ids:
-        """Return the sorted unique ids that are live in the index (ids must be sorted unique)."""
-        live_main = _isin_sorted(ids, self._main_ids) & ~_isin_sorted(ids, self._tombstones)
-        return ids[live_main | _isin_sorted(ids, self._delta_ids)]
-
-    def _faiss_page(
-        self, queries: Matrix, k: int, eligible: Ids | None, ef_search: int
-    ) -> tuple[Matrix, Ids]:
-        """Search through FAISS into (n, k), settling ties across the k-th place by id."""
-        fetch = k + 1
-        while True:
-            scores, found = self._faiss(queries, fetch, eligible, ef_search)
-            # FAISS keeps whichever tied vector it met first; when the last hit fetched ties
-            # the k-th, more may tie beyond it, so fetch further until the tie is all in view
-            # and the smaller id can win it. Paging by growing k stays consistent that way.
-            tied = (found[:, -1] >= 0) & (scores[:, -1] == scores[:, k - 1])
-            if not tied.any() or fetch >= len(self):
-                return scores[:, :k], found[:, :k]
-            fetch *= 2
-
-    def _faiss(
-        self, queries: Matrix, k: int, eligible: Ids | None, ef_search: int
-    ) -> tuple[Matrix, Ids]:
-        """Search both parts through FAISS selectors into (n, k); -1 ids pad short rows."""
-        allowed_sel = None if eligible is None else _selector(eligible)
-        main_sel = allowed_sel
-        if self._tombstones.size:
-            dead = faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones))
-            main_sel = dead if allowed_sel is None else faiss.IDSelectorAnd(dead, allowed_sel)
-        parts: list[tuple[Matrix, Ids]] = []
-        if self._main.ntotal:
-            if self._kind == "hnsw":
-                # faiss 1.15's bundled stubs lack SearchParametersHNSW; the class exists.
-                params: Any = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
-                    efSearch=max(ef_search, k)
-                )
-            else:
-                params = faiss.SearchParameters()
-            if main_sel is not None:
-                params.sel = main_sel
-            parts.append(self._main.search(queries, min(k, self._main.ntotal), params=params))
-        if self._delta is not None and self._delta.ntotal:
-            params = faiss.SearchParameters()
-            if allowed_sel is not None:
-                params.sel = allowed_sel
-            parts.append(self._delta.search(queries, min(k, self._delta.ntotal), params=params))
-        scores = np.concatenate([p[0] for p in parts], axis=1)
-        found = np.concatenate([p[1] for p in parts], axis=1).astype(np.int64, copy=False)
-        # FAISS pads with -FLT_MAX; -inf keeps padding below any real score in the merge.
-        scores[found < 0] = -np.inf
-        return _best_k(scores, found, k)
-
-    def _exact(self, queries: Matrix, k: int, ids: Ids) -> tuple[Matrix, Ids]:
-        """Score queries exactly against the vectors of ids (all present) into (n, k)."""
-        n = queries.shape[0]
-        best_scores = np.full((n, k), -np.inf, dtype=np.float32)
-        best_ids = np.full((n, k), -1, dtype=np.int64)
-        for start in range(0, ids.size, _EXACT_CHUNK):
-            chunk = ids[start : start + _EXACT_CHUNK]
-            # (vectors @ queries.T).T, not queries @ vectors.T: the same numbers, but BLAS runs
-            # this form as a matrix-vector product for one query (0.1 ms for 3k x 384-d),
-            # where the transposed form took 15 ms on a busy 2-core machine.
-            chunk_scores = np.ascontiguousarray((self.vectors_of(chunk) @ queries.T).T)
-            best_scores, best_ids = _best_k(
-                np.concatenate([best_scores, chunk_scores], axis=1),
-                np.concatenate([best_ids, np.broadcast_to(chunk, chunk_scores.shape)], axis=1),
-                k,
-            )
-        return best_scores, best_ids
-
-
-# --------------------------------------------------------------------- array helpers
-
-
-def _check_ids(ids: object, *, unique: bool) -> Ids:
-    array = np.asarray(ids)
-    if array.ndim != 1:
-        raise ValueError(f"ids must be one-dimensional, got shape {array.shape}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"ids must be integers, got dtype {array.dtype}")
-    out = np.ascontiguousarray(array, dtype=np.int64)
-    # FAISS reports "no result" as -1, so a negative id would be indistinguishable from it.
-    if out.size and out.min() < 0:
-        raise ValueError("ids must be non-negative")
-    if unique:
-        ordered = np.sort(out)
-        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-        if repeated.size:
-            raise ValueError(f"duplicate ids: {np.unique(repeated)[:10].tolist()}")
-    return out
-
-
-def _sorted_unique(ids: Ids) -> Ids:
-    # np.unique hashes before sorting (2 ms for 10k ids in numpy 2.4); a sort is 0.1 ms and
-    # nearly free on the already-sorted id lists callers usually pass.
-    ordered = np.sort(ids)
-    first = np.ones(ordered.shape, dtype=np.bool_)
-    first[1:] = ordered[1:] != ordered[:-1]
-    return ordered[first]
-
-
-def _check_vectors(
-    vectors: object, dimension: int | None, what: str, *, one_row_ok: bool = False
-) -> Matrix:
-    array = np.asarray(vectors)
-    if one_row_ok and array.ndim == 1:
-        array = array.reshape(1, -1)
-    if array.ndim != 2:
-        raise ValueError(f"{what} must be a 2-D array, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"{what} must be floating point, got dtype {array.dtype}")
-    if dimension is not None and array.shape[1] != dimension:
-        raise ValueError(f"{what} have dimension {array.shape[1]}, the index has {dimension}")
-    if array.shape[1] < 1:
-        raise ValueError(f"{what} must have a positive dimension")
-    out = np.ascontiguousarray(array, dtype=np.float32)
-    norms = np.linalg.norm(out, axis=1)
-    bad = ~(np.abs(norms - 1.0) <= _NORM_TOLERANCE)  # written so NaN norms count as bad
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5]
-        raise ValueError(
-            f"{what} must be finite and L2-normalised; rows {rows.tolist()} have norms "
-            f"{[round(float(x), 4) for x in norms[rows]]}"
-        )
-    return out
-
-
-def _isin_sorted(values: Ids, sorted_ids: Ids) -> npt.NDArray[np.bool_]:
-    if not sorted_ids.size:
-        return np.zeros(values.shape, dtype=np.bool_)
-    positions = np.searchsorted(sorted_ids, values).clip(max=sorted_ids.size - 1)
-    return np.asarray(sorted_ids[positions] == values, dtype=np.bool_)
-
-
-def _union_sorted(a: Ids, b: Ids) -> Ids:
-    """Merge sorted unique b into sorted unique a (np.union1d re-sorts everything)."""
-    new = b[~_isin_sorted(b, a)]
-    return np.insert(a, np.searchsorted(a, new), new)
-
-
-def _difference_sorted(a: Ids, b: Ids) -> Ids:
-    """Return sorted a without the ids in sorted b."""
-    return a[~_isin_sorted(a, b)]
-
-
-def _id_map(index: Any) -> Ids:
-    return np.sort(faiss.vector_to_array(index.id_map).astype(np.int64))
-
-
-def _selector(ids: Ids) -> Any:
-    """Build an IDSelector for sorted unique ids."""
-    top = int(ids[-1])
-    # Database keys are usually dense, and a bitmap is built with numpy in a millisecond,
-    # where IDSelectorBatch's hash set costs ~0.1 us per id (12 ms at 100k ids).
-    if top < 64 * ids.size + 65_536:
-        bits = np.zeros(top + 1, dtype=np.bool_)
-        bits[ids] = True
-        packed = np.packbits(bits, bitorder="little")
-        # The stub knows only the C (n, pointer) form; the wrapper's one-array form also keeps
-        # the array alive as long as the selector.
-        return faiss.IDSelectorBitmap(packed)  # type: ignore[call-arg, arg-type]
-    return faiss.IDSelectorBatch(ids)
-
-
-def _best_k(scores: Matrix, ids: Ids, k: int) -> tuple[Matrix, Ids]:
-    """Keep each row's k best by (score descending, id ascending), padding with -1 ids."""
-    n, m = scores.shape
-    if m < k:
-        scores = np.concatenate([scores, np.full((n, k - m), -np.inf, np.float32)], axis=1)
-        ids = np.concatenate([ids, np.full((n, k - m), -1, np.int64)], axis=1)
-        m = k
-    if m > k:
-        kth = np.partition(scores, m - k, axis=1)[:, m - k : m - k + 1]
-        keep = scores >= kth
-        # Usually exactly k columns reach the k-th score; when ties straddle the cut, sort
-        # every column instead so the smaller id wins the tie.
-        if (keep.sum(axis=1) == k).all():
-            columns = np.nonzero(keep)[1].reshape(n, k)
-            scores = np.take_along_axis(scores, columns, axis=1)
-            ids = np.take_along_axis(ids, columns, axis=1)
-    order = np.lexsort((ids, -scores), axis=1)[:, :k]
-    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
-
-
-def _to_hits(scores: Matrix, ids: Ids) -> list[list[Hit]]:
-    return [
-        [Hit(i, s) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
-        for row_ids, row_scores in zip(ids.tolist(), scores.tolist(), strict=True)
-    ]
-
-
-# --------------------------------------------------------------------- file helpers
-
-
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> int:
-    """Write through a temporary name, fsync, rename into place; return the size in bytes."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    with open(temporary, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    return path.stat().st_size
-
-
-def _faiss_writer(index: Any) -> Callable[[Path], None]:
-    return lambda path: faiss.write_index(index, str(path))
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The renames are durable only once the directory entry itself is flushed.
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _read_meta(directory: Path) -> tuple[IndexMeta, dict[str, int]]:
-    path = directory / META_FILE
-    if not path.is_file():
-        raise IndexCorrupt(
-            f"{directory} has no {META_FILE}: the snapshot is incomplete (an interrupted save?); "
-            "load another snapshot or rebuild the index"
-        )
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        version = document["format_version"]
-        if version != FORMAT_VERSION:
-            raise IndexCorrupt(
-                f"{path}: snapshot format version {version!r}; this code reads {FORMAT_VERSION}"
-            )
-        params = document["params"]
-        files = document["files"]
-        watermark = document["watermark"]
-        meta = IndexMeta(
-            model_id=_typed(document["model_id"], str),
-            dimension=_typed(document["dimension"], int),
-            count=_typed(document["count"], int),
-            index_type=document["index_type"],
-            built_at=_typed(document["built_at"], str),
-            watermark=None if watermark is None else _typed(watermark, str),
-            params={_typed(key, str): _typed(value, int) for key, value in params.items()},
-        )
-        sizes = {_typed(key, str): _typed(value, int) for key, value in files.items()}
-        if meta.index_type not in ("flat", "hnsw"):
-            raise ValueError(f"unknown index_type {meta.index_type!r}")
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-        raise IndexCorrupt(f"{path} is not a valid snapshot sidecar: {exc}") from exc
-    return meta, sizes
-
-
-def _typed(value: object, kind: type[_T]) -> _T:
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise TypeError(f"expected {kind.__name__}, got {value!r}")
-    return value
-
-
-def _checked_file(directory: Path, name: str, sizes: dict[str, int]) -> Path:
-    path = directory / name
-    if not path.is_file():
-        raise IndexCorrupt(f"{path} is listed in {META_FILE} but missing")
-    if path.stat().st_size != sizes[name]:
-        raise IndexCorrupt(
-            f"{path} has {path.stat().st_size} bytes, {META_FILE} says {sizes[name]}"
-        )
-    return path
-
-
-def _read_faiss(directory: Path, name: str, sizes: dict[str, int], meta: IndexMeta) -> Any:
-    path = _checked_file(directory, name, sizes)
-    try:
-        index = faiss.read_index(str(path))
-    except RuntimeError as exc:
-        raise IndexCorrupt(f"{path}: FAISS cannot read it ({exc})") from exc
-    if not isinstance(index, faiss.IndexIDMap2) or index.d != meta.dimension:
-        raise IndexCorrupt(f"{path} is not a {meta.dimension}-d IndexIDMap2")
-    return index

@@ -14,7 +14,7 @@ from app.cli import cli
 from app.config import get_settings
 from app.db import create_db_engine
 from app.jobs import migrate
-from app.models import Listing
+from app.models import AuditEntry, Listing
 from tests.app.import_files import spreadsheet_with_seven_bad_rows, to_csv, valid_row
 
 ORG = "测试大学"
@@ -151,3 +151,30 @@ def test_import_of_a_binary_file_exits_2_with_the_reason(
     assert result.stderr == "error: file: the .csv file contains binary data, not text\n"
     assert result.stdout == ""
     assert _listings(cli_database_url) == 0
+
+
+def test_the_command_line_audits_imports_and_keys_without_a_key(
+    runner: CliRunner, cli_database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "清单.csv"
+    path.write_bytes(to_csv([valid_row(i) for i in range(3)]))
+    assert runner.invoke(cli, ["import", str(path), "--org", ORG]).exit_code == 0
+    prefix = runner.invoke(cli, ["keys", "list"]).stdout.split("\t")[0]
+    assert runner.invoke(cli, ["keys", "revoke", prefix]).exit_code == 0
+
+    engine = create_db_engine(cli_database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(AuditEntry.action, AuditEntry.api_key_id, AuditEntry.detail).order_by(
+                    AuditEntry.id
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(action, key) for action, key, _ in rows] == [
+        ("key.create", None),
+        ("import", None),
+        ("key.revoke", None),
+    ]
+    assert rows[1][2]["created"] == 3

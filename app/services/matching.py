@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.models import (
     Demand,
     DemandStatus,
@@ -31,7 +31,7 @@ from app.schemas import (
 )
 from app.search.catalogue import LEXICAL_WEIGHT
 from app.search.engine import SearchEngine
-from app.services import demands, embeddings, listings
+from app.services import demands, embeddings, listings, royalty
 from app.services.listings import ListingFilters
 from matching.ranking import Candidate, classification_fit, explain, fuse
 from matching.text import listing_text, sentences
@@ -133,16 +133,27 @@ def _listing_page(
     hidden: Sequence[int],
     verdicts: dict[int, Verdict],
 ) -> ListingMatchPage:
-    tokens = engine.tokenizer.tokens(query_text)
+    if not np.isfinite(vector).all() or float(np.linalg.norm(vector)) < 0.5:
+        # Only a text with nothing the embedder can represent gets here (punctuation alone,
+        # under a hashing embedder): say so instead of failing inside the index.
+        raise InvalidInput("the text has no words to match on; describe the need in words")
+    analysis = engine.tokenizer.analyse(query_text)
     ranked = engine.catalogue.rank(
-        vector, tokens, filters=filters, depth=offset + limit, offset=offset, exclude=hidden
+        vector,
+        analysis.tokens,
+        filters=filters,
+        depth=offset + limit,
+        offset=offset,
+        exclude=hidden,
     )
     page = ranked.candidates
     rows = {
         row.id: row
         for row in session.scalars(select(Listing).where(Listing.id.in_([c.id for c in page])))
     }
-    terms = engine.tokenizer.query_terms(query_text)
+    common = engine.catalogue.common_term_idf()
+    # One small query per page; the tables themselves are cached per process.
+    royalty_tables = royalty.current_tables(session)
     items = []
     for candidate in page:
         listing = rows.get(candidate.id)
@@ -150,7 +161,14 @@ def _listing_page(
         if listing is None or listing.status is not ListingStatus.ACTIVE:
             continue
         text = listing_text(listing.title, listing.abstract, listing.claims)
-        why = explain(terms, text, sentences(text), engine.catalogue.idf, query_text)
+        why = explain(
+            analysis.terms,
+            text,
+            sentences(text),
+            engine.catalogue.idf,
+            query_text,
+            min_weight=common,
+        )
         items.append(
             ListingMatch(
                 listing=listings.to_read(listing),
@@ -160,6 +178,13 @@ def _listing_page(
                     terms_found=why.terms_found, best_sentence=why.best_sentence
                 ),
                 feedback=verdicts.get(listing.id),
+                royalty=royalty.brief(
+                    royalty.suggest_for_listing(
+                        listing, tables=royalty_tables, licensee_industry=industry
+                    ),
+                    listing_id=listing.id,
+                    licensee_industry=industry,
+                ),
             )
         )
     return ListingMatchPage(
@@ -227,13 +252,19 @@ def match_listing(
         ((i, s) for i, s in lexical_scores.items() if s > 0), key=lambda item: (-item[1], item[0])
     )
     fused = fuse(dense, lexical, lexical_weight=LEXICAL_WEIGHT)
+    common = engine.catalogue.common_term_idf()
     text = listing_text(listing.title, listing.abstract, listing.claims)
     items = []
     for candidate in fused[offset : offset + limit]:
         demand = by_id[candidate.id]
         query = embeddings.demand_query(demand)
         why = explain(
-            engine.tokenizer.query_terms(query), text, sentences(text), engine.catalogue.idf, query
+            engine.tokenizer.query_terms(query),
+            text,
+            sentences(text),
+            engine.catalogue.idf,
+            query,
+            min_weight=common,
         )
         items.append(
             DemandMatch(

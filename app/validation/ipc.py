@@ -42,9 +42,15 @@ def normalize_ipc(raw: str) -> str:
     return _canonical(match)
 
 
-def parse_ipc_list(raw: str | list[str]) -> list[str]:
+def parse_ipc_list(raw: object) -> list[str]:
     """Return the canonical, de-duplicated IPC symbols of a list or a separated string."""
-    texts = [raw] if isinstance(raw, str) else raw
+    if isinstance(raw, str):
+        texts = [raw]
+    elif isinstance(raw, list) and all(isinstance(text, str) for text in raw):
+        texts = raw
+    else:
+        # A ValueError, not a TypeError: pydantic reports only the former as invalid input.
+        raise ValueError("IPC codes must be a list of codes or one text of codes separated by ';'")
     codes: list[str] = []
     for text in texts:
         for code in _split_codes(text):

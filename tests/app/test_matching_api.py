@@ -138,7 +138,7 @@ def test_demand_matches_rank_the_on_topic_listing_first_and_explain_it(
     assert (page["total"], page["limit"], page["offset"]) == (3, 10, 0)
     assert page["index_version"].startswith("database; caught up to ")
     first = page["items"][0]
-    assert set(first) == {"listing", "score", "components", "explanation", "feedback"}
+    assert set(first) == {"listing", "score", "components", "explanation", "feedback", "royalty"}
     assert (
         first["listing"]
         == client.get(f"/v1/listings/{topics.bearing['id']}", headers=actors.sme.headers).json()

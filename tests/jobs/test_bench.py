@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from app.jobs import bench
 from app.schemas import ListingCreate
 from app.validation.patent_number import normalize_patent_number
+from matching.embedder import HashingEmbedder
 from matching.text import listing_text
 
 TODAY = date(2026, 6, 1)
@@ -115,6 +118,42 @@ def test_targets_compare_in_their_own_direction() -> None:
 
 
 @pytest.mark.skipif(not bench.SBIR_AWARDS.is_file(), reason="needs ../shared/data")
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__(32)
+        self.passages = 0
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.passages += len(texts)
+        return super().embed_passages(texts)
+
+
+def test_real_vectors_are_embedded_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    texts = [f"text number {i}" for i in range(100)]
+    first, second = CountingEmbedder(), CountingEmbedder()
+
+    made = bench.real_vectors(first, texts, cache_dir=tmp_path, key="k")
+    read = bench.real_vectors(second, texts, cache_dir=tmp_path, key="k")
+
+    assert (first.passages, second.passages) == (100, 0)
+    np.testing.assert_array_equal(made, read)
+    np.testing.assert_array_equal(made, HashingEmbedder(32).embed_passages(texts))
+    assert [p.name for p in tmp_path.iterdir()] == ["hash-32-k-100.npy"]
+
+
+def test_rows_take_their_own_real_vector_first_and_perturbed_copies_after() -> None:
+    rng = np.random.default_rng(3)
+    real = HashingEmbedder(32).embed_passages([f"award {i}" for i in range(10)])
+    corpus = bench._Corpus(tokenizer=None)  # type: ignore[arg-type]
+
+    vectors = bench._vectors_for(real, range(1, 31), 20, 0.48, rng, corpus)
+
+    np.testing.assert_array_equal(vectors[:10], real)  # awards 0-9, first use: real
+    cosines = np.einsum("ij,ij->i", vectors[20:30], real)  # awards 0-9 again: own copies
+    assert ((cosines > 0.8) & (cosines < 0.99)).all()
+    assert corpus.perturbed == 20  # rows 11-20 have no real vector; rows 21-30 are reuses
+
+
 def test_a_tiny_run_measures_every_step_against_a_real_server() -> None:
     report = bench.run(
         bench.BenchOptions(
@@ -128,12 +167,14 @@ def test_a_tiny_run_measures_every_step_against_a_real_server() -> None:
             search_texts=3,
             recall_queries=20,
             award_limit=400,
+            real_vectors=120,
+            cache_dir=None,
         )
     )
     assert report.imports.rows == 40 and len(report.imports.rounds) == 2
     assert report.imports.raw_per_second > 0 and report.imports.import_per_second > 0
     (size,) = report.sizes
-    assert (size.size, size.real_vectors, size.perturbed_vectors) == (200, 40, 160)
+    assert (size.size, size.real_vectors, size.perturbed_vectors) == (200, 120, 80)
     assert 0.85 < report.noise_mean_cosine < 0.95
     assert [s.name for s in size.scenarios] == [s.name for s in bench.SCENARIOS]
     assert all(s.http.n == 5 and s.short_pages == 0 for s in size.scenarios)

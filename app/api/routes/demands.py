@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from app.api.deps import EngineDep, SessionDep, SMEKey
+from app.api.deps import DemandId, EngineDep, SessionDep, SMEKey
 from app.api.routes.listings import parse_if_match
+from app.api.transactions import commit_with_retry
+from app.models import Demand
 from app.schemas import DemandCreate, DemandRead, DemandUpdate, Page
-from app.services import demands, embeddings
+from app.services import audit, demands, embeddings
 
 router = APIRouter(prefix="/v1/demands", tags=["demands"])
 
@@ -19,9 +21,21 @@ def create_demand(
     body: DemandCreate, key: SMEKey, session: SessionDep, engine: EngineDep, response: Response
 ) -> DemandRead:
     """Post a technology demand for the caller's organisation; it is embedded once, here."""
-    demand = demands.create(session=session, organisation=key.organisation, data=body)
-    embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
-    session.commit()
+
+    def write() -> Demand:
+        demand = demands.create(session=session, organisation=key.organisation, data=body)
+        embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
+        audit.record(
+            session=session,
+            key=key,
+            action="create",
+            entity_type="demand",
+            entity_id=demand.id,
+            detail={"visibility": demand.visibility.value, "version": demand.version},
+        )
+        return demand
+
+    demand = commit_with_retry(session, write)
     response.headers["Location"] = f"/v1/demands/{demand.id}"
     response.headers["ETag"] = f'"{demand.version}"'
     return demands.to_read(demand)
@@ -47,7 +61,9 @@ def list_demands(
 
 
 @router.get("/{demand_id}")
-def read_demand(demand_id: int, key: SMEKey, session: SessionDep, response: Response) -> DemandRead:
+def read_demand(
+    demand_id: DemandId, key: SMEKey, session: SessionDep, response: Response
+) -> DemandRead:
     """Return one of the caller's demands."""
     demand = demands.get_own(
         session=session, demand_id=demand_id, organisation_id=key.organisation_id
@@ -58,7 +74,7 @@ def read_demand(demand_id: int, key: SMEKey, session: SessionDep, response: Resp
 
 @router.patch("/{demand_id}")
 def edit_demand(
-    demand_id: int,
+    demand_id: DemandId,
     body: DemandUpdate,
     key: SMEKey,
     session: SessionDep,
@@ -67,24 +83,53 @@ def edit_demand(
     if_match: Annotated[str | None, Header()] = None,
 ) -> DemandRead:
     """Edit one of the caller's demands; a changed text is embedded again, once."""
-    demand = demands.get_own(
-        session=session, demand_id=demand_id, organisation_id=key.organisation_id
-    )
-    demand = demands.update(
-        session=session, demand=demand, patch=body, expected_version=parse_if_match(if_match)
-    )
-    embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
-    session.commit()
+    expected = parse_if_match(if_match)
+
+    def write() -> Demand:
+        demand = demands.get_own(
+            session=session, demand_id=demand_id, organisation_id=key.organisation_id
+        )
+        before = demand.version
+        demand = demands.update(
+            session=session, demand=demand, patch=body, expected_version=expected
+        )
+        embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
+        if demand.version != before:
+            audit.record(
+                session=session,
+                key=key,
+                action="update",
+                entity_type="demand",
+                entity_id=demand.id,
+                detail={"fields": sorted(body.model_fields_set), "version": demand.version},
+            )
+        return demand
+
+    demand = commit_with_retry(session, write)
     response.headers["ETag"] = f'"{demand.version}"'
     return demands.to_read(demand)
 
 
 @router.delete("/{demand_id}")
-def withdraw_demand(demand_id: int, key: SMEKey, session: SessionDep) -> DemandRead:
+def withdraw_demand(demand_id: DemandId, key: SMEKey, session: SessionDep) -> DemandRead:
     """Withdraw one of the caller's demands."""
-    demand = demands.get_own(
-        session=session, demand_id=demand_id, organisation_id=key.organisation_id
-    )
-    demand = demands.withdraw(session=session, demand=demand)
-    session.commit()
+
+    def write() -> Demand:
+        demand = demands.get_own(
+            session=session, demand_id=demand_id, organisation_id=key.organisation_id
+        )
+        before = demand.version
+        demand = demands.withdraw(session=session, demand=demand)
+        if demand.version != before:
+            audit.record(
+                session=session,
+                key=key,
+                action="withdraw",
+                entity_type="demand",
+                entity_id=demand.id,
+                detail={"version": demand.version},
+            )
+        return demand
+
+    demand = commit_with_retry(session, write)
     return demands.to_read(demand)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CurrentKey, EngineDep, SessionDep, SettingsDep, TTOKey
+from app.api.deps import MAX_ID, CurrentKey, EngineDep, ListingId, SessionDep, SettingsDep, TTOKey
+from app.api.transactions import commit_with_retry
 from app.errors import InvalidInput, PayloadTooLarge
-from app.models import ListingStatus, PatentType
+from app.models import Listing, ListingStatus, PatentType
 from app.schemas import ImportReport, ListingCreate, ListingRead, ListingUpdate, Page
-from app.services import embeddings, imports, listings
+from app.services import audit, embeddings, export, imports, listings
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"])
 
@@ -37,9 +39,21 @@ def create_listing(
     body: ListingCreate, key: TTOKey, session: SessionDep, engine: EngineDep, response: Response
 ) -> ListingRead:
     """Publish one open-licence listing for the caller's organisation."""
-    listing = listings.create(session=session, organisation=key.organisation, data=body)
-    embeddings.embed_listings(session=session, listings=[listing], embedder=engine.embedder)
-    session.commit()
+
+    def write() -> Listing:
+        listing = listings.create(session=session, organisation=key.organisation, data=body)
+        embeddings.embed_listings(session=session, listings=[listing], embedder=engine.embedder)
+        audit.record(
+            session=session,
+            key=key,
+            action="create",
+            entity_type="listing",
+            entity_id=listing.id,
+            detail={"patent_number": listing.patent_number, "version": listing.version},
+        )
+        return listing
+
+    listing = commit_with_retry(session, write)
     engine.refresh(session, [listing.id])
     response.headers["Location"] = f"/v1/listings/{listing.id}"
     response.headers["ETag"] = _etag(listing.version)
@@ -62,22 +76,57 @@ async def import_listings(
         raise PayloadTooLarge(
             f"the file is larger than the limit of {settings.max_upload_mb} MB", loc=("file",)
         )
-    outcome = imports.import_listings(
-        session=session,
-        organisation=key.organisation,
-        content=content,
-        filename=file.filename or "",
-        dry_run=dry_run,
-        all_or_nothing=all_or_nothing,
-        limits=imports.limits_from(settings),
-        embedder=engine.embedder,
-    )
+    filename = file.filename or ""
+
+    def write() -> imports.ImportOutcome:
+        outcome = imports.import_listings(
+            session=session,
+            organisation=key.organisation,
+            content=content,
+            filename=filename,
+            dry_run=dry_run,
+            all_or_nothing=all_or_nothing,
+            limits=imports.limits_from(settings),
+            embedder=engine.embedder,
+        )
+        report = outcome.report
+        if not report.committed:
+            session.rollback()
+            return outcome
+        audit.record_import(
+            session=session,
+            key=key,
+            organisation_id=key.organisation_id,
+            filename=filename,
+            report=report,
+        )
+        return outcome
+
+    # Parsing, embedding and writing are blocking work: off the event loop, which would
+    # otherwise stall every other request of this process for the whole import.
+    outcome = await run_in_threadpool(commit_with_retry, session, write)
     if outcome.report.committed:
-        session.commit()
-        engine.refresh(session, outcome.listing_ids)
-    else:
-        session.rollback()
+        await run_in_threadpool(engine.refresh, session, outcome.listing_ids)
     return outcome.report
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_listings(
+    key: TTOKey,
+    session: SessionDep,
+    status: Literal["active", "withdrawn", "expired", "any"] = "active",
+) -> Response:
+    """Download the caller's own listings as CSV (UTF-8 with BOM) that the import reads back."""
+    content = export.listings_csv(
+        session=session,
+        organisation_id=key.organisation_id,
+        status=None if status == "any" else ListingStatus(status),
+    )
+    return Response(
+        content=content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="listings.csv"'},
+    )
 
 
 @router.get("")
@@ -90,7 +139,7 @@ def list_listings(
     patent_type: PatentType | None = None,
     province: str | None = None,
     industry_code: Annotated[str | None, Query(description="GB/T 4754 section or division")] = None,
-    holder_id: int | None = None,
+    holder_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: Literal["active", "withdrawn", "expired", "any"] = "active",
     max_rate_percent: Annotated[float | None, Query(gt=0, le=100)] = None,
     min_remaining_years: Annotated[float | None, Query(ge=0, le=30)] = None,
@@ -114,7 +163,7 @@ def list_listings(
 
 @router.get("/{listing_id}")
 def read_listing(
-    listing_id: int, _key: CurrentKey, session: SessionDep, response: Response
+    listing_id: ListingId, _key: CurrentKey, session: SessionDep, response: Response
 ) -> ListingRead:
     """Return one listing, withdrawn or expired ones included."""
     listing = listings.get(session=session, listing_id=listing_id)
@@ -124,7 +173,7 @@ def read_listing(
 
 @router.patch("/{listing_id}")
 def edit_listing(
-    listing_id: int,
+    listing_id: ListingId,
     body: ListingUpdate,
     key: TTOKey,
     session: SessionDep,
@@ -132,14 +181,33 @@ def edit_listing(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> ListingRead:
-    """Edit the caller's own listing; `If-Match` guards against overwriting another edit."""
-    listing = listings.get(session=session, listing_id=listing_id)
-    listings.require_owner(listing, key.organisation_id)
-    listing = listings.update(
-        session=session, listing=listing, patch=body, expected_version=parse_if_match(if_match)
-    )
-    embeddings.embed_listings(session=session, listings=[listing], embedder=engine.embedder)
-    session.commit()
+    """Edit the caller's own listing; `If-Match` guards against overwriting another edit.
+
+    Without `If-Match` the edit applies to the version read here, and a concurrent edit that
+    lands first still makes this one re-read and apply on top, never overwrite it blindly.
+    """
+    expected = parse_if_match(if_match)
+
+    def write() -> Listing:
+        listing = listings.get(session=session, listing_id=listing_id)
+        listings.require_owner(listing, key.organisation_id)
+        before = listing.version
+        listing = listings.update(
+            session=session, listing=listing, patch=body, expected_version=expected
+        )
+        embeddings.embed_listings(session=session, listings=[listing], embedder=engine.embedder)
+        if listing.version != before:
+            audit.record(
+                session=session,
+                key=key,
+                action="update",
+                entity_type="listing",
+                entity_id=listing.id,
+                detail={"fields": sorted(body.model_fields_set), "version": listing.version},
+            )
+        return listing
+
+    listing = commit_with_retry(session, write)
     engine.refresh(session, [listing.id])
     response.headers["ETag"] = _etag(listing.version)
     return listings.to_read(listing)
@@ -147,12 +215,26 @@ def edit_listing(
 
 @router.delete("/{listing_id}")
 def withdraw_listing(
-    listing_id: int, key: TTOKey, session: SessionDep, engine: EngineDep
+    listing_id: ListingId, key: TTOKey, session: SessionDep, engine: EngineDep
 ) -> ListingRead:
     """Withdraw the caller's own listing; it stays readable, marked `withdrawn`."""
-    listing = listings.get(session=session, listing_id=listing_id)
-    listings.require_owner(listing, key.organisation_id)
-    listing = listings.withdraw(session=session, listing=listing)
-    session.commit()
+
+    def write() -> Listing:
+        listing = listings.get(session=session, listing_id=listing_id)
+        listings.require_owner(listing, key.organisation_id)
+        before = listing.version
+        listing = listings.withdraw(session=session, listing=listing)
+        if listing.version != before:
+            audit.record(
+                session=session,
+                key=key,
+                action="withdraw",
+                entity_type="listing",
+                entity_id=listing.id,
+                detail={"version": listing.version},
+            )
+        return listing
+
+    listing = commit_with_retry(session, write)
     engine.refresh(session, [listing.id])
     return listings.to_read(listing)

@@ -6,7 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import EngineDep, SearcherKey, SessionDep, SMEKey, TTOKey
+from app.api.deps import (
+    MAX_ID,
+    DemandId,
+    EngineDep,
+    ListingId,
+    SearcherKey,
+    SessionDep,
+    SMEKey,
+    TTOKey,
+)
 from app.models import PatentType
 from app.schemas import DemandMatchPage, ListingMatchPage, MatchFilters, SearchRequest
 from app.services import demands, listings, matching
@@ -16,7 +25,7 @@ router = APIRouter(tags=["matching"])
 
 @router.get("/v1/demands/{demand_id}/matches")
 def demand_matches(
-    demand_id: int,
+    demand_id: DemandId,
     key: SMEKey,
     session: SessionDep,
     engine: EngineDep,
@@ -26,7 +35,7 @@ def demand_matches(
     patent_type: PatentType | None = None,
     province: str | None = None,
     industry_code: str | None = None,
-    holder_id: int | None = None,
+    holder_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     max_rate_percent: Annotated[float | None, Query(gt=0, le=100)] = None,
     min_remaining_years: Annotated[float | None, Query(ge=0, le=30)] = None,
 ) -> ListingMatchPage:
@@ -73,7 +82,7 @@ def search(
 
 @router.get("/v1/listings/{listing_id}/matches")
 def listing_matches(
-    listing_id: int,
+    listing_id: ListingId,
     key: TTOKey,
     session: SessionDep,
     engine: EngineDep,

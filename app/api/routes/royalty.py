@@ -1,0 +1,42 @@
+"""Royalty guidance over HTTP: a sourced royalty range for any listing, for any role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CurrentKey, ListingId, SessionDep
+from app.services import listings, royalty
+from matching.royalty import Exclusivity, RoyaltySuggestion
+
+router = APIRouter(prefix="/v1/listings", tags=["royalty"])
+
+
+@router.get("/{listing_id}/royalty")
+def listing_royalty(
+    listing_id: ListingId,
+    _key: CurrentKey,
+    session: SessionDep,
+    industry_code: Annotated[
+        str | None,
+        Query(description="the licensee's GB/T 4754 section or division (C, 39 or C39)"),
+    ] = None,
+    exclusivity: Annotated[
+        Exclusivity, Query(description="non_exclusive (an open licence), sole or exclusive")
+    ] = "non_exclusive",
+    annual_sales_yuan: Annotated[
+        float | None,
+        Query(gt=0, le=1e13, description="the licensee's expected annual net sales, in yuan"),
+    ] = None,
+) -> RoyaltySuggestion:
+    """Suggest a royalty range for one listing, with every figure's source."""
+    industry = royalty.licensee_industry(industry_code, loc=("query", "industry_code"))
+    listing = listings.get(session=session, listing_id=listing_id)
+    return royalty.suggest_for_listing(
+        listing,
+        tables=royalty.current_tables(session),
+        licensee_industry=industry,
+        exclusivity=exclusivity,
+        annual_sales_yuan=annual_sales_yuan,
+    )

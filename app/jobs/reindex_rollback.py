@@ -1,0 +1,133 @@
+"""Roll the live index back to an earlier kept snapshot; API processes follow on their next poll.
+
+The target is a version number from `index_versions` (`patentbridge reindex --rollback 7`) or,
+by default, the newest kept snapshot older than the live one. The snapshot must still be on
+disk (the re-index keeps `SNAPSHOTS_KEEP`) and be built with the running model. After the
+switch each process loads it and catches up with every row changed after its watermark, so a
+rollback replaces a bad build, never the data. The next re-index builds afresh from the
+database: pause the cron job to stay on the old snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import session_scope
+from app.errors import Conflict, NotFound
+from app.jobs.reindex_lock import ReindexLock, bind_of
+from app.search import snapshots
+from app.services import index_versions
+from matching.embedder import Embedder
+from matching.index import IndexMeta, SnapshotError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """Which snapshot went live instead of which."""
+
+    version_id: int
+    snapshot: str
+    previous: str | None
+    target_version: int | None
+
+    def summary(self) -> str:
+        """Return one line saying what happened."""
+        target = f" (version {self.target_version})" if self.target_version else ""
+        return (
+            f"reindex rollback ok: version {self.version_id}, snapshot {self.snapshot}{target} "
+            f"is live instead of {self.previous or 'none'}"
+        )
+
+
+def rollback(
+    *,
+    settings: Settings,
+    factory: sessionmaker[Session],
+    embedder: Embedder,
+    version: int | None = None,
+) -> RollbackResult:
+    """Point CURRENT at an earlier snapshot and record it.
+
+    Raises:
+        ReindexBusy: a re-index is running.
+        NotFound: the version does not exist or its snapshot was deleted; no earlier snapshot.
+        Conflict: the snapshot was built with another model, or is already live.
+    """
+    index_dir = settings.index_dir
+    with ReindexLock(index_dir, bind_of(factory)):
+        live = snapshots.current_name(index_dir)
+        with session_scope(factory) as session:
+            name, target_version = _target(session, index_dir, live, version)
+        if name == live:
+            raise Conflict(f"snapshot {name} is already live", loc=("version",))
+        meta = _checked_meta(index_dir, name, embedder)
+        snapshots.switch(index_dir, name)
+        with session_scope(factory) as session:
+            row = index_versions.start(
+                session=session, model_id=meta.model_id, dimension=meta.dimension
+            )
+            index_versions.finish(
+                session=session,
+                version_id=row.id,
+                path=str(snapshots.path_of(index_dir, name)),
+                index_type=meta.index_type,
+                vector_count=meta.count,
+                embedded_count=0,
+                expired_count=0,
+                watermark=snapshots.watermark_of(meta),
+                embed_seconds=0.0,
+                build_seconds=0.0,
+                note=_note(name, target_version),
+            )
+    log.info("index rolled back", extra={"snapshot": name, "previous": live})
+    return RollbackResult(
+        version_id=row.id, snapshot=name, previous=live, target_version=target_version
+    )
+
+
+def _note(name: str, target_version: int | None) -> str:
+    return f"rollback to {name}" + (f" (version {target_version})" if target_version else "")
+
+
+def _target(
+    session: Session, index_dir: Path, live: str | None, version: int | None
+) -> tuple[str, int | None]:
+    kept = snapshots.names(index_dir)
+    if version is not None:
+        row = index_versions.get(session=session, version_id=version)
+        name = Path(row.path).name if row.path else ""
+        if name not in kept:
+            raise NotFound(
+                f"the snapshot of version {version} ({name or 'none'}) is no longer on disk; "
+                f"kept snapshots: {', '.join(kept) or 'none'}",
+                loc=("version",),
+            )
+        return name, version
+    older = [n for n in kept if live is None or n < live]
+    if not older:
+        raise NotFound(
+            f"no snapshot older than the live one ({live or 'none'}) is kept", loc=("version",)
+        )
+    built = index_versions.built(session=session, path=str(snapshots.path_of(index_dir, older[-1])))
+    return older[-1], built.id if built is not None else None
+
+
+def _checked_meta(index_dir: Path, name: str, embedder: Embedder) -> IndexMeta:
+    try:
+        meta = snapshots.read_meta(index_dir, name)
+    except SnapshotError as exc:
+        raise Conflict(f"snapshot {name} cannot be used: {exc}", loc=("version",)) from exc
+    if (meta.model_id, meta.dimension) != (embedder.model_id, embedder.dimension):
+        raise Conflict(
+            f"snapshot {name} was built with model {meta.model_id!r} ({meta.dimension}-d); "
+            f"the running model is {embedder.model_id!r}: processes would refuse it",
+            loc=("version",),
+        )
+    return meta

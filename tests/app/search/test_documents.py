@@ -1,0 +1,34 @@
+"""The snapshot manifest: ids, versions, text hashes and tokens survive a save and load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.search import documents
+
+
+def test_manifest_round_trips_including_hashes_that_end_in_a_zero_byte(tmp_path: Path) -> None:
+    hashes = ["ab" * 31 + "00", "00" * 32, "0f" * 32]
+    manifest = documents.of(
+        [3, 7, 9],
+        [1, 4, 2],
+        hashes,
+        [["轴承", "故障"], [], ["轴承", "诊断", "轴承"]],
+        tokenizer="jieba-search-1",
+    )
+    manifest.save(tmp_path / "documents")
+
+    loaded = documents.Documents.load(tmp_path / "documents")
+
+    assert loaded.ids.tolist() == [3, 7, 9] and loaded.versions.tolist() == [1, 4, 2]
+    assert loaded.text_hashes == hashes
+    assert loaded.tokens == [["轴承", "故障"], [], ["轴承", "诊断", "轴承"]]
+    assert loaded.same_content(manifest)
+    assert loaded.tokens_by_hash("jieba-search-1")[hashes[2]] == ["轴承", "诊断", "轴承"]
+    assert loaded.tokens_by_hash("jieba-search-1:userdict") == {}
+
+
+def test_an_empty_manifest_round_trips(tmp_path: Path) -> None:
+    documents.empty("t").save(tmp_path / "d")
+
+    assert len(documents.Documents.load(tmp_path / "d")) == 0
