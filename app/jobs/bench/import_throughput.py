@@ -138,9 +138,14 @@ def _load_imported(
         for row in rows:
             corpus.facts.upsert(facts_of(row))
     real = np.stack([vectors[r.id] for r in rows])
-    corpus.real = real
     corpus.add([r.id for r in rows], real, tokens)
-    # Row i of corpus.real must be award i's vector, which the import order guarantees.
-    order = [award_of[r.patent_number] for r in rows]
-    if order != list(range(len(rows))):
-        raise BenchError("imported rows are not in award order; cannot pair texts and vectors")
+    # Row i of corpus.real must be award i's vector; the import rounds write rows in their own
+    # order, so place each by its award.
+    awards = [award_of[r.patent_number] for r in rows]
+    if sorted(awards) != list(range(len(rows))):
+        raise BenchError(
+            "the imported rows are not the first awards; cannot pair texts and vectors"
+        )
+    by_award = np.empty_like(real)
+    by_award[awards] = real
+    corpus.real = by_award
