@@ -283,7 +283,7 @@ def bench(
     real_vectors: Annotated[
         int,
         typer.Option(min=1, help="rows with their own text's real vector (cached in var/)"),
-    ] = 10_000,
+    ] = 2_000,
     database_url: Annotated[
         str | None, typer.Option(help="an empty database to fill (default: a temporary SQLite)")
     ] = None,

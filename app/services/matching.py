@@ -152,6 +152,8 @@ def _listing_page(
         for row in session.scalars(select(Listing).where(Listing.id.in_([c.id for c in page])))
     }
     common = engine.catalogue.common_term_idf()
+    # Each query term's weight once per request, not once per listing explained.
+    weights = {term: engine.catalogue.idf(term) for term in analysis.terms}
     # One small query per page; the tables themselves are cached per process.
     royalty_tables = royalty.current_tables(session)
     items = []
@@ -165,7 +167,7 @@ def _listing_page(
             analysis.terms,
             text,
             sentences(text),
-            engine.catalogue.idf,
+            weights.__getitem__,
             query_text,
             min_weight=common,
         )
