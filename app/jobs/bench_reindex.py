@@ -33,24 +33,24 @@ from typing import Any
 
 import faiss
 import numpy as np
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import PROJECT_ROOT
 from app.db import create_db_engine, make_session_factory, session_scope
 from app.jobs import migrate
 from app.jobs.bench import SBIR_AWARDS, Award, listing_record, perturb, read_awards, stats
-from app.models import Listing, ListingEmbedding, ListingStatus, OrganisationKind
+from app.jobs.bench.scale import insert_listings
+from app.models import Listing, ListingStatus, OrganisationKind
 from app.schemas import ListingCreate
 from app.search import snapshots
 from app.search.engine import EngineConfig, SearchEngine
 from app.services import embeddings, listings, organisations
 from app.services.listings import ListingFilters
 from matching.embedder import Embedder, load_embedder
-from matching.text import Tokenizer, content_hash, listing_text
+from matching.text import Tokenizer, listing_text
 
 _CHUNK = 2_000
-_LISTING_COLUMNS = tuple(c.key for c in Listing.__table__.columns if c.key != "id")
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _populate(
         serials = range(start, min(start + _CHUNK, options.rows + 1))
         rows = _rows(awards, serials, holder, options.seed)
         vectors = _vectors(real, [s - 1 for s in serials], options.noise, rng)
-        ids.extend(_insert(factory, rows, vectors, embedder))
+        ids.extend(insert_listings(factory, rows, vectors, embedder))
         if len(ids) % 20_000 < _CHUNK:
             _say(f"stored {len(ids):,} listings")
     return ids
@@ -206,33 +206,6 @@ def _vectors(
     return out
 
 
-def _insert(
-    factory: sessionmaker[Session], rows: list[Listing], vectors: np.ndarray, embedder: Embedder
-) -> list[int]:
-    with session_scope(factory) as session:
-        ids = list(
-            session.scalars(
-                insert(Listing).returning(Listing.id, sort_by_parameter_order=True),
-                [{name: getattr(row, name) for name in _LISTING_COLUMNS} for row in rows],
-            )
-        )
-        session.execute(
-            insert(ListingEmbedding),
-            [
-                {
-                    "listing_id": listing_id,
-                    "model_id": embedder.model_id,
-                    "text_hash": content_hash(embeddings.listing_passage(row)),
-                    "dimension": embedder.dimension,
-                    "vector": embeddings.to_bytes(vector),
-                    "created_at": row.created_at,
-                }
-                for listing_id, row, vector in zip(ids, rows, vectors, strict=True)
-            ],
-        )
-    return ids
-
-
 def _edit(
     factory: sessionmaker[Session],
     awards: list[Award],
@@ -257,7 +230,8 @@ def _edit(
     added = _rows(
         awards, range(first, first + int(len(ids) * options.added_fraction)), holder, options.seed
     )
-    _insert(factory, added, _vectors(real, [len(real)] * len(added), options.noise, rng), embedder)
+    copies = _vectors(real, [len(real)] * len(added), options.noise, rng)
+    insert_listings(factory, added, copies, embedder)
     _say(f"edited {len(edited):,} listings (fees), added {len(added):,}")
 
 

@@ -111,29 +111,7 @@ def grow(
             rows.append(listing)
         vectors = _vectors_for(corpus.real, serials, len(awards), noise, rng, corpus)
         passages = [embeddings.listing_passage(row) for row in rows]
-        with session_scope(factory) as session:
-            ids = list(
-                session.scalars(
-                    insert(Listing).returning(Listing.id, sort_by_parameter_order=True),
-                    [{name: getattr(row, name) for name in _LISTING_COLUMNS} for row in rows],
-                )
-            )
-            session.execute(
-                insert(ListingEmbedding),
-                [
-                    {
-                        "listing_id": listing_id,
-                        "model_id": embedder.model_id,
-                        "text_hash": content_hash(passage),
-                        "dimension": embedder.dimension,
-                        "vector": embeddings.to_bytes(vector),
-                        "created_at": row.created_at,
-                    }
-                    for listing_id, passage, vector, row in zip(
-                        ids, passages, vectors, rows, strict=True
-                    )
-                ],
-            )
+        ids = insert_listings(factory, rows, vectors, embedder, passages)
         tokens = []
         for listing_id, serial, passage, row in zip(ids, serials, passages, rows, strict=True):
             row.id = listing_id
@@ -141,6 +119,42 @@ def grow(
             tokens.append(corpus.tokens_of((serial - 1) % len(awards), passage))
         corpus.add(ids, vectors, tokens)
     return time.perf_counter() - started
+
+
+def insert_listings(
+    factory: sessionmaker[Session],
+    rows: list[Listing],
+    vectors: Matrix,
+    embedder: Embedder,
+    passages: list[str] | None = None,
+) -> list[int]:
+    """Bulk-insert listing rows and their stored vectors in one transaction; return the ids."""
+    if passages is None:
+        passages = [embeddings.listing_passage(row) for row in rows]
+    with session_scope(factory) as session:
+        ids = list(
+            session.scalars(
+                insert(Listing).returning(Listing.id, sort_by_parameter_order=True),
+                [{name: getattr(row, name) for name in _LISTING_COLUMNS} for row in rows],
+            )
+        )
+        session.execute(
+            insert(ListingEmbedding),
+            [
+                {
+                    "listing_id": listing_id,
+                    "model_id": embedder.model_id,
+                    "text_hash": content_hash(passage),
+                    "dimension": embedder.dimension,
+                    "vector": embeddings.to_bytes(vector),
+                    "created_at": row.created_at,
+                }
+                for listing_id, passage, vector, row in zip(
+                    ids, passages, vectors, rows, strict=True
+                )
+            ],
+        )
+    return ids
 
 
 def _vectors_for(
