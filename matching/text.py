@@ -35,6 +35,7 @@ import logging
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,8 +124,13 @@ def content_hash(*parts: str | None) -> str:
 class Analysis:
     """A text's BM25 tokens (with sub-words) and its unique terms in order of appearance."""
 
-    tokens: list[str]
-    terms: list[str]
+    tokens: tuple[str, ...]
+    terms: tuple[str, ...]
+
+
+# Query analyses kept per tokenizer: a demand is asked for its matches again and again (pages,
+# filters, the reverse direction), and jieba costs a few milliseconds on a long description.
+QUERY_CACHE_SIZE = 4_096
 
 
 class Tokenizer:
@@ -136,6 +142,7 @@ class Tokenizer:
         self._stopwords |= frozenset(word.lower() for word in extra_stopwords)
         self._jieba: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
+        self._queries: OrderedDict[str, Analysis] = OrderedDict()
 
     def warm_up(self) -> None:
         """Load jieba's dictionary (about 1.5 s) and the user dictionary now, not on first use."""
@@ -143,11 +150,29 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Return the BM25 tokens of `text`: search-mode words and their dictionary sub-words."""
-        return self.analyse(text).tokens
+        return list(self.analyse(text).tokens)
 
     def query_terms(self, text: str) -> list[str]:
         """Return the unique precise-mode terms of `text`, in order of first appearance."""
-        return self.analyse(text).terms
+        return list(self.analyse(text).terms)
+
+    def analyse_query(self, text: str) -> Analysis:
+        """Return `analyse(text)`, remembered for the last `QUERY_CACHE_SIZE` query texts.
+
+        For texts asked about repeatedly (a demand's description, a search); documents go
+        through `analyse` or `tokens`, which remember nothing.
+        """
+        with self._lock:
+            known = self._queries.get(text)
+            if known is not None:
+                self._queries.move_to_end(text)
+                return known
+        analysis = self.analyse(text)
+        with self._lock:
+            self._queries[text] = analysis
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return analysis
 
     def analyse(self, text: str) -> Analysis:
         """Return both the BM25 tokens and the query terms of `text`, from one segmentation."""
@@ -162,7 +187,7 @@ class Tokenizer:
             tokens.extend(gram for gram in _subwords(segmenter, token) if self._keep(gram))
             tokens.append(token)
             terms.setdefault(token)
-        return Analysis(tokens=tokens, terms=list(terms))
+        return Analysis(tokens=tuple(tokens), terms=tuple(terms))
 
     def _keep(self, token: str) -> bool:
         return token not in self._stopwords and _is_word(token)

@@ -8,21 +8,27 @@ Saved beside the FAISS and BM25 files (`snapshots/<name>/documents/`), it lets t
   listing on these machines (8 minutes at 100k), far more than reading tokens back.
 
 Tokens are stored as one vocabulary and a flat array of token numbers with offsets, so 100k
-documents load in about a second. Tokens depend on the tokenizer's dictionary, so the manifest
-records a fingerprint of it and is ignored for tokens when the dictionary changed.
+documents load in about a second, and only when asked for: the nightly "did anything change?"
+check reads the ids, versions and hashes alone. Tokens depend on the tokenizer's dictionary,
+so the manifest records a fingerprint of it and is ignored for tokens when that changed.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import logging
+import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+log = logging.getLogger(__name__)
 
 _FORMAT = 1
 _META = "documents.json"
@@ -33,23 +39,33 @@ Ids = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Documents:
-    """Listing ids (ascending), their versions and text hashes, and their tokens in that order."""
+    """Listing ids (ascending), their versions and text hashes, and their tokens in that order.
+
+    `tokens` is read on first use (`read_tokens`), not when the manifest is loaded.
+    """
 
     ids: Ids
     versions: Ids
     text_hashes: list[str]
-    tokens: list[list[str]]
+    read_tokens: Callable[[], list[list[str]]] = field(repr=False, compare=False)
     tokenizer: str
     # Texts added to the BM25 index's delta since its main part was last built in full.
     lexical_delta: int = 0
 
     def __post_init__(self) -> None:
-        n = len(self.ids)
-        if not (len(self.versions) == len(self.text_hashes) == len(self.tokens) == n):
-            raise ValueError("ids, versions, text_hashes and tokens must have the same length")
+        if not (len(self.versions) == len(self.text_hashes) == len(self.ids)):
+            raise ValueError("ids, versions and text_hashes must have the same length")
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def tokens(self) -> list[list[str]]:
+        """Return every document's tokens, in id order."""
+        tokens = self.read_tokens()
+        if len(tokens) != len(self.ids):
+            raise ValueError(f"the manifest holds {len(tokens)} token lists for {len(self)} ids")
+        return tokens
 
     def same_content(self, other: Documents) -> bool:
         """Return True when both hold the same listing versions with the same texts."""
@@ -60,10 +76,15 @@ class Documents:
         )
 
     def tokens_by_hash(self, tokenizer: str) -> dict[str, list[str]]:
-        """Return tokens keyed by text hash, or nothing if the tokenizer differs."""
+        """Return tokens keyed by text hash; none if the tokenizer differs or they are lost."""
         if tokenizer != self.tokenizer:
             return {}
-        return dict(zip(self.text_hashes, self.tokens, strict=True))
+        try:
+            tokens = self.tokens
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            log.warning("manifest tokens unreadable; tokenising afresh", extra={"error": str(exc)})
+            return {}
+        return dict(zip(self.text_hashes, tokens, strict=True))
 
     def save(self, directory: Path) -> None:
         """Write the manifest into `directory` (created if needed)."""
@@ -112,16 +133,19 @@ class Documents:
             ids = arrays["ids"].astype(np.int64)
             versions = arrays["versions"].astype(np.int64)
             hashes = [row.tobytes().hex() for row in arrays["hashes"]]
-            flat = arrays["flat"]
-            offsets = arrays["offsets"]
-        words = np.array(meta["vocabulary"], dtype=object)[flat].tolist()
-        bounds = offsets.tolist()
-        tokens = [words[bounds[i] : bounds[i + 1]] for i in range(len(ids))]
+
+        def read_tokens() -> list[list[str]]:
+            with np.load(directory / _ARRAYS, allow_pickle=False) as arrays:
+                flat = arrays["flat"]
+                bounds = arrays["offsets"].tolist()
+            words = np.array(meta["vocabulary"], dtype=object)[flat].tolist()
+            return [words[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+
         return cls(
             ids=ids,
             versions=versions,
             text_hashes=hashes,
-            tokens=tokens,
+            read_tokens=read_tokens,
             tokenizer=str(meta["tokenizer"]),
             lexical_delta=int(meta.get("lexical_delta", 0)),
         )
@@ -133,7 +157,7 @@ def empty(tokenizer: str) -> Documents:
         ids=np.zeros(0, dtype=np.int64),
         versions=np.zeros(0, dtype=np.int64),
         text_hashes=[],
-        tokens=[],
+        read_tokens=list,
         tokenizer=tokenizer,
     )
 
@@ -152,7 +176,7 @@ def of(
         ids=np.asarray(ids, dtype=np.int64),
         versions=np.asarray(versions, dtype=np.int64),
         text_hashes=list(text_hashes),
-        tokens=list(tokens),
+        read_tokens=lambda: list(tokens),
         tokenizer=tokenizer,
         lexical_delta=lexical_delta,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -176,7 +177,7 @@ def read_documents(index_dir: Path, name: str) -> Documents | None:
     """Return the manifest of snapshot `name`, or None when it has none or it is unreadable."""
     try:
         return Documents.load(path_of(index_dir, name) / DOCUMENTS_DIR)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
 
 

@@ -84,6 +84,16 @@ def facts_of(row: FactRow | Listing) -> ListingFacts:
     )
 
 
+def active_facts(session: Session) -> list[ListingFacts]:
+    """Return the catalogue facts of every active listing, in one query of plain columns."""
+    return [
+        facts_of(row)
+        for row in session.execute(
+            select(*_FACT_COLUMNS).where(Listing.status == ListingStatus.ACTIVE)
+        )
+    ]
+
+
 def _entries(
     session: Session, facts: Sequence[ListingFacts], *, model_id: str, tokenizer: Tokenizer
 ) -> list[Entry]:
@@ -154,12 +164,7 @@ def load(
     `from_database` is False (a hot swap: the catalogue then stays empty, `snapshot` None).
     """
     started = time.perf_counter()
-    active = [
-        facts_of(row)
-        for row in session.execute(
-            select(*_FACT_COLUMNS).where(Listing.status == ListingStatus.ACTIVE)
-        )
-    ]
+    active = active_facts(session)
     embedded, without = _embed_missing(session, [f.id for f in active], embedder, embed_limit)
     snapshot = None
     if index_dir is not None:

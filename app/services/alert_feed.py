@@ -12,7 +12,8 @@ drops out of a listing's alerts and out of its counts.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,9 @@ from app.models import (
 from app.schemas import AlertPage, DemandAlert, LicenceTerms, ListingAlert
 from app.services import demands, listings
 
+# The API view of one alert: what a demand's feed or a listing's feed returns.
+A = TypeVar("A", ListingAlert, DemandAlert)
+
 
 def for_demand(
     *, session: Session, demand: Demand, after: int | None, limit: int
@@ -40,25 +44,7 @@ def for_demand(
         Listing.status == ListingStatus.ACTIVE,
     )
     query = select(MatchAlert, Listing).join(Listing, Listing.id == MatchAlert.listing_id)
-    start = after if after is not None else demand.alerts_seen_id or 0
-    rows = _page(session, query, visible, start, limit)
-    items = [
-        ListingAlert(
-            id=alert.id,
-            kind=alert.kind,
-            score=alert.score,
-            recorded_at=alert.created_at,
-            listing=listings.to_read(listing),
-            previous_licence=_terms(alert.previous_terms),
-        )
-        for alert, listing in rows
-    ]
-    cursor = items[-1].id if items else start
-    remaining = _count_after(session, query, visible, cursor)
-    if after is None and items:
-        demand.alerts_seen_id = cursor
-        session.flush()
-    return AlertPage(items=items, remaining=remaining, cursor=cursor, marked_seen=after is None)
+    return _read(session, demand, query, visible, _listing_alert, after=after, limit=limit)
 
 
 def for_listing(
@@ -76,22 +62,50 @@ def for_listing(
         Demand.visibility == Visibility.PUBLIC,
     )
     query = select(MatchAlert, Demand).join(Demand, Demand.id == MatchAlert.demand_id)
-    start = after if after is not None else listing.alerts_seen_id or 0
-    rows = _page(session, query, visible, start, limit)
-    items = [
-        DemandAlert(
-            id=alert.id,
-            kind=alert.kind,
-            score=alert.score,
-            recorded_at=alert.created_at,
-            demand=demands.to_read(demand),
-        )
-        for alert, demand in rows
-    ]
+    return _read(session, listing, query, visible, _demand_alert, after=after, limit=limit)
+
+
+def _listing_alert(alert: MatchAlert, listing: Listing) -> ListingAlert:
+    return ListingAlert(
+        id=alert.id,
+        kind=alert.kind,
+        score=alert.score,
+        recorded_at=alert.created_at,
+        listing=listings.to_read(listing),
+        previous_licence=_terms(alert.previous_terms),
+    )
+
+
+def _demand_alert(alert: MatchAlert, demand: Demand) -> DemandAlert:
+    return DemandAlert(
+        id=alert.id,
+        kind=alert.kind,
+        score=alert.score,
+        recorded_at=alert.created_at,
+        demand=demands.to_read(demand),
+    )
+
+
+def _read(
+    session: Session,
+    owner: Demand | Listing,
+    query: Select[*tuple[Any, ...]],
+    visible: tuple[ColumnElement[bool], ...],
+    item: Callable[[MatchAlert, Any], A],
+    *,
+    after: int | None,
+    limit: int,
+) -> AlertPage[A]:
+    """Return `owner`'s visible alerts after the cursor, or after its seen-marker, which advances.
+
+    `query` selects each alert with the record it points to; `item` makes the alert's API view.
+    """
+    start = after if after is not None else owner.alerts_seen_id or 0
+    items = [item(alert, other) for alert, other in _page(session, query, visible, start, limit)]
     cursor = items[-1].id if items else start
     remaining = _count_after(session, query, visible, cursor)
     if after is None and items:
-        listing.alerts_seen_id = cursor
+        owner.alerts_seen_id = cursor
         session.flush()
     return AlertPage(items=items, remaining=remaining, cursor=cursor, marked_seen=after is None)
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import (
@@ -125,21 +125,24 @@ def record_new_matches(
     session.flush()
     floor = None if since is None else since - engine.config.catchup_overlap
     changed = _changed_listings(session, floor)
-    if changed:
-        engine.refresh(session, changed)
-    recorder = _Recorder(session, engine, run, floor)
+    watching: list[Demand] = []
     if changed:
         demand_query = select(Demand).where(
             Demand.status == DemandStatus.OPEN, Demand.alert_min_score.is_not(None)
         )
-        for demand in session.scalars(demand_query.order_by(Demand.id)):
-            recorder.demand_feed(demand)
+        watching = list(session.scalars(demand_query.order_by(Demand.id)))
     public_query = select(Demand).where(
         Demand.status == DemandStatus.OPEN, Demand.visibility == Visibility.PUBLIC
     )
     if floor is not None:
         public_query = public_query.where(Demand.updated_at > floor)
-    for demand in session.scalars(public_query.order_by(Demand.id)):
+    new_public = list(session.scalars(public_query.order_by(Demand.id)))
+    if changed and (watching or new_public):
+        engine.refresh(session, changed)
+    recorder = _Recorder(session, engine, run, floor)
+    for demand in watching:
+        recorder.demand_feed(demand)
+    for demand in new_public:
         # The very first run has no "last time" to compare with: it only takes note.
         recorder.listing_feed(demand, holder_min_score, baseline=since is None)
     run.demands_ranked = len(recorder.rankings)
@@ -192,21 +195,23 @@ def record_after_reindex(*, session: Session, outcome: Reindexed) -> AlertRun:
         watermark=None,
         source=f"snapshot {outcome.snapshot}",
     )
-    held = [int(i) for i in outcome.index.ids()]
-    active: list[int] = []
-    for start in range(0, len(held), _IN_CHUNK):
-        rows = session.scalars(
-            select(Listing).where(
-                Listing.id.in_(held[start : start + _IN_CHUNK]),
-                Listing.status == ListingStatus.ACTIVE,
-            )
-        )
-        facts = [sync.facts_of(row) for row in rows]
+    if _anyone_listening(session):
+        # Reading the facts of 100k listings takes seconds: only when a demand can use them.
+        held = set(outcome.index.ids().tolist())
+        facts = [f for f in sync.active_facts(session) if f.id in held]
         catalogue.apply_facts(facts)
-        active.extend(f.id for f in facts)
-    # Listings withdrawn between the build and now leave, as when a process loads a snapshot.
-    catalogue.apply([], sorted(set(held) - set(active)))
+        # Withdrawn between the build and now: they leave, as when a process loads a snapshot.
+        catalogue.apply([], sorted(held - {f.id for f in facts}))
     return record_new_matches(session=session, engine=engine)
+
+
+def _anyone_listening(session: Session) -> bool:
+    """Return True when an open demand has alerts on or is public (the holders' feed)."""
+    listening = select(Demand.id).where(
+        Demand.status == DemandStatus.OPEN,
+        or_(Demand.alert_min_score.is_not(None), Demand.visibility == Visibility.PUBLIC),
+    )
+    return session.scalar(listening.limit(1)) is not None
 
 
 def _changed_listings(session: Session, floor: datetime | None) -> list[int]:
@@ -320,7 +325,7 @@ class _Recorder:
                 )
             )
         )
-        tokens = self.engine.tokenizer.tokens(embeddings.demand_query(demand))
+        tokens = self.engine.tokenizer.analyse_query(embeddings.demand_query(demand)).tokens
         # ListingFilters() is what /matches uses without query filters: active listings only.
         ranked = self.engine.catalogue.rank(
             vectors[demand.id], tokens, filters=ListingFilters(), depth=ALERT_DEPTH, exclude=hidden

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ApiKey, AuditEntry, utcnow
 from app.schemas import ImportReport
+from app.services import pages
+from app.services.edits import Versioned
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,32 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_change(
+    *,
+    session: Session,
+    key: ApiKey,
+    action: str,
+    entity_type: str,
+    entity: Versioned,
+    before: int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit row for a write that moved `entity` past version `before`; a no-op adds none.
+
+    The row's detail is `detail` followed by the entity's new version.
+    """
+    if entity.version == before:
+        return
+    record(
+        session=session,
+        key=key,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity.id,
+        detail={**(detail or {}), "version": entity.version},
+    )
 
 
 def record_import(
@@ -103,6 +131,4 @@ def list_page(
         query = query.where(AuditEntry.at >= filters.since)
     if filters.until is not None:
         query = query.where(AuditEntry.at < filters.until)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-    return list(rows), total
+    return pages.page(session, query, AuditEntry.id.desc(), limit=limit, offset=offset)

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import NotFound
 from app.models import Demand, DemandStatus, Organisation, utcnow
-from app.schemas import DemandCreate, DemandRead, DemandUpdate, OrganisationRef, validation_problems
-
-
-def content_hash(data: DemandCreate) -> str:
-    """Return a stable hash of a demand's declared fields."""
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+from app.schemas import DemandCreate, DemandRead, DemandUpdate, OrganisationRef
+from app.services import edits, pages
 
 
 def fields_of(demand: Demand) -> dict[str, Any]:
@@ -61,7 +53,7 @@ def _apply(demand: Demand, data: DemandCreate) -> None:
         # Listings that already matched when alerts were turned on are not news to the owner.
         demand.alerts_since = utcnow()
     demand.alert_min_score = data.alert_min_score
-    demand.content_hash = content_hash(data)
+    demand.content_hash = edits.content_hash(data)
 
 
 def get_own(*, session: Session, demand_id: int, organisation_id: int) -> Demand:
@@ -93,18 +85,9 @@ def update(
     *, session: Session, demand: Demand, patch: DemandUpdate, expected_version: int | None
 ) -> Demand:
     """Apply a partial edit and re-check the demand; a no-change edit writes nothing."""
-    if expected_version is not None and expected_version != demand.version:
-        raise Conflict(
-            f"demand {demand.id} is at version {demand.version}, not {expected_version}: "
-            "reload it and apply your edit again",
-            loc=("header", "If-Match"),
-        )
-    merged = fields_of(demand) | patch.model_dump(exclude_unset=True)
-    try:
-        data = DemandCreate.model_validate(merged)
-    except ValidationError as exc:
-        raise InvalidInput.of(validation_problems(exc.errors(), ("body",))) from exc
-    if content_hash(data) == demand.content_hash:
+    edits.require_version(demand, expected_version, noun="demand")
+    data = edits.validated(DemandCreate, fields_of(demand) | patch.model_dump(exclude_unset=True))
+    if edits.content_hash(data) == demand.content_hash:
         return demand
     _apply(demand, data)
     demand.version += 1
@@ -130,6 +113,4 @@ def list_own(
     query = select(Demand).where(Demand.organisation_id == organisation_id)
     if not include_withdrawn:
         query = query.where(Demand.status == DemandStatus.OPEN)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Demand.id.desc()).limit(limit).offset(offset))
-    return list(rows), total
+    return pages.page(session, query, Demand.id.desc(), limit=limit, offset=offset)

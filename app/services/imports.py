@@ -22,7 +22,7 @@ from app.ingest.headers import PATENT_TYPE_ALIASES, ROYALTY_TYPE_ALIASES, canoni
 from app.ingest.readers import ImportLimits, SourceRow, read_file
 from app.models import Listing, ListingStatus, Organisation, utcnow
 from app.schemas import ImportReport, ListingCreate, RejectedRow, validation_problems
-from app.services import embeddings, listings
+from app.services import edits, embeddings, listings
 from app.validation.patent_number import normalize_patent_number
 from matching.embedder import Embedder
 
@@ -123,7 +123,7 @@ def import_listings(
                 f"patent {data.patent_number} is already listed by another organisation",
             )
         elif (
-            listings.content_hash(data) == current.content_hash
+            edits.content_hash(data) == current.content_hash
             and current.status is not ListingStatus.WITHDRAWN
         ):
             unchanged += 1

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -21,8 +18,8 @@ from app.schemas import (
     ListingRead,
     ListingUpdate,
     OrganisationRef,
-    validation_problems,
 )
+from app.services import edits, pages
 from app.validation.industry import normalize_industry_code
 from app.validation.ipc import normalize_ipc_prefix
 from app.validation.patent_number import normalize_patent_number
@@ -85,12 +82,6 @@ def filters_from_query(
     if problems:
         raise InvalidInput.of(problems)
     return filters
-
-
-def content_hash(data: ListingCreate) -> str:
-    """Return a stable hash of everything a TTO declares about a listing."""
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def remaining_years(expiry_date: date, today: date | None = None) -> float:
@@ -167,7 +158,7 @@ def apply(listing: Listing, data: ListingCreate) -> None:
     listing.fixed_fee_yuan = data.licence.fixed_fee_yuan
     listing.entry_fee_yuan = data.licence.entry_fee_yuan
     listing.licence_term_years = data.licence.term_years
-    listing.content_hash = content_hash(data)
+    listing.content_hash = edits.content_hash(data)
     if data.expiry_date < date.today():
         listing.status = ListingStatus.EXPIRED
     elif listing.status is ListingStatus.EXPIRED:
@@ -250,22 +241,14 @@ def update(
     *, session: Session, listing: Listing, patch: ListingUpdate, expected_version: int | None
 ) -> Listing:
     """Apply a partial edit and re-check the whole listing; a no-change edit writes nothing."""
-    if expected_version is not None and expected_version != listing.version:
-        raise Conflict(
-            f"listing {listing.id} is at version {listing.version}, not {expected_version}: "
-            "reload it and apply your edit again",
-            loc=("header", "If-Match"),
-        )
+    edits.require_version(listing, expected_version, noun="listing")
     merged = fields_of(listing) | patch.model_dump(exclude_unset=True)
     changed = patch.model_fields_set
     if {"application_date", "patent_type"} & changed and "expiry_date" not in changed:
         # A derived expiry must follow the new dates unless the caller gives one explicitly.
         merged["expiry_date"] = None
-    try:
-        data = ListingCreate.model_validate(merged)
-    except ValidationError as exc:
-        raise InvalidInput.of(validation_problems(exc.errors(), ("body",))) from exc
-    if content_hash(data) == listing.content_hash:
+    data = edits.validated(ListingCreate, merged)
+    if edits.content_hash(data) == listing.content_hash:
         return listing
     replace(listing, data)
     session.flush()
@@ -337,9 +320,5 @@ def list_page(
     *, session: Session, filters: ListingFilters, limit: int, offset: int
 ) -> tuple[list[Listing], int]:
     """Return one page of listings, newest change first, and the total that pass the filters."""
-    query = filtered(filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Listing.updated_at.desc(), Listing.id.desc()).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    order = (Listing.updated_at.desc(), Listing.id.desc())
+    return pages.page(session, filtered(filters), *order, limit=limit, offset=offset)

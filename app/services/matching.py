@@ -137,7 +137,7 @@ def _listing_page(
         # Only a text with nothing the embedder can represent gets here (punctuation alone,
         # under a hashing embedder): say so instead of failing inside the index.
         raise InvalidInput("the text has no words to match on; describe the need in words")
-    analysis = engine.tokenizer.analyse(query_text)
+    analysis = engine.tokenizer.analyse_query(query_text)
     ranked = engine.catalogue.rank(
         vector,
         analysis.tokens,
@@ -248,7 +248,7 @@ def match_listing(
     by_id = {d.id: d for d in open_public}
     lexical_scores: dict[int, float] = {}
     for demand_id, _ in dense[:_REVERSE_LEXICAL_DEPTH]:
-        tokens = engine.tokenizer.tokens(embeddings.demand_query(by_id[demand_id]))
+        tokens = engine.tokenizer.analyse_query(embeddings.demand_query(by_id[demand_id])).tokens
         lexical_scores[demand_id] = _lexical_score(engine, tokens, listing.id)
     lexical = sorted(
         ((i, s) for i, s in lexical_scores.items() if s > 0), key=lambda item: (-item[1], item[0])
@@ -261,7 +261,7 @@ def match_listing(
         demand = by_id[candidate.id]
         query = embeddings.demand_query(demand)
         why = explain(
-            engine.tokenizer.query_terms(query),
+            engine.tokenizer.analyse_query(query).terms,
             text,
             sentences(text),
             engine.catalogue.idf,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.jobs import bench
+from app.jobs import bench, bench_reindex
 from app.schemas import ListingCreate
 from app.validation.patent_number import normalize_patent_number
 from matching.embedder import HashingEmbedder
@@ -184,3 +184,27 @@ def test_a_tiny_run_measures_every_step_against_a_real_server() -> None:
     assert len(report.targets) == 1 + 2 * 4 + 2 + 1
     text = bench.format_report(report)
     assert "perturbed copies" in text and "Targets" in text
+
+
+@pytest.mark.skipif(not bench.SBIR_AWARDS.is_file(), reason="needs ../shared/data/eval/sbir")
+def test_a_tiny_reindex_run_goes_end_to_end_through_the_cron_script() -> None:
+    report = bench_reindex.run(
+        bench_reindex.ReindexBenchOptions(
+            rows=400,
+            text_rows=400,
+            real_vectors=100,
+            recall_queries=20,
+            baseline_seconds=1.0,
+            embedding_model="hash-64",
+            flat_index_max=100,  # HNSW, as at scale
+        )
+    )
+    runs = [report.cold, report.warm, report.loaded, report.unchanged]
+    assert all(run is not None and run.exit_code == 0 for run in runs)
+    assert report.cold is not None and "400 listings (hnsw)" in report.cold.summary
+    # The day's changes add 0.2% (here: none at 400 rows) and edit 1%: a new snapshot each time.
+    assert report.warm is not None and "new snapshot" in report.warm.summary
+    assert report.unchanged is not None and "nothing changed" in report.unchanged.summary
+    assert report.swapped and report.query_failures == 0 and report.query_empties == 0
+    assert report.raw_build_seconds > 0 and 0.5 <= report.recall_at_10 <= 1.0
+    assert "target <= 1.5x" in bench_reindex.format_report(report)

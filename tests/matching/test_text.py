@@ -3,6 +3,7 @@ import hashlib
 import jieba  # type: ignore[import-untyped]
 import pytest
 
+import matching.text as text_module
 from matching.text import (
     Tokenizer,
     content_hash,
@@ -83,6 +84,19 @@ def test_query_terms_are_unique_precise_mode_words(tokenizer: Tokenizer) -> None
     assert tokenizer.query_terms(text) == [
         "数控机床", "主轴", "冷却", "装置", "冷却水", "套", "温度传感器",
     ]  # fmt: skip
+
+
+def test_query_analyses_are_remembered_up_to_a_bound(
+    tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(text_module, "QUERY_CACHE_SIZE", 2)
+    first = tokenizer.analyse_query(PATENT_SENTENCE)
+
+    assert first == tokenizer.analyse(PATENT_SENTENCE)
+    assert tokenizer.analyse_query(PATENT_SENTENCE) is first  # jieba not run again
+    tokenizer.analyse_query("轴承故障诊断")
+    tokenizer.analyse_query("锂电池回收")  # the third text pushes out the least recent
+    assert tokenizer.analyse_query(PATENT_SENTENCE) is not first
 
 
 def test_user_dictionary_keeps_domain_term_whole(domain_tokenizer: Tokenizer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from app.api.deps import DemandId, EngineDep, SessionDep, SMEKey
-from app.api.routes.listings import parse_if_match
+from app.api.etags import etag, parse_if_match
 from app.api.transactions import commit_with_retry
 from app.models import Demand
 from app.schemas import DemandCreate, DemandRead, DemandUpdate, Page
@@ -37,7 +37,7 @@ def create_demand(
 
     demand = commit_with_retry(session, write)
     response.headers["Location"] = f"/v1/demands/{demand.id}"
-    response.headers["ETag"] = f'"{demand.version}"'
+    response.headers["ETag"] = etag(demand.version)
     return demands.to_read(demand)
 
 
@@ -68,7 +68,7 @@ def read_demand(
     demand = demands.get_own(
         session=session, demand_id=demand_id, organisation_id=key.organisation_id
     )
-    response.headers["ETag"] = f'"{demand.version}"'
+    response.headers["ETag"] = etag(demand.version)
     return demands.to_read(demand)
 
 
@@ -94,19 +94,19 @@ def edit_demand(
             session=session, demand=demand, patch=body, expected_version=expected
         )
         embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
-        if demand.version != before:
-            audit.record(
-                session=session,
-                key=key,
-                action="update",
-                entity_type="demand",
-                entity_id=demand.id,
-                detail={"fields": sorted(body.model_fields_set), "version": demand.version},
-            )
+        audit.record_change(
+            session=session,
+            key=key,
+            action="update",
+            entity_type="demand",
+            entity=demand,
+            before=before,
+            detail={"fields": sorted(body.model_fields_set)},
+        )
         return demand
 
     demand = commit_with_retry(session, write)
-    response.headers["ETag"] = f'"{demand.version}"'
+    response.headers["ETag"] = etag(demand.version)
     return demands.to_read(demand)
 
 
@@ -120,15 +120,14 @@ def withdraw_demand(demand_id: DemandId, key: SMEKey, session: SessionDep) -> De
         )
         before = demand.version
         demand = demands.withdraw(session=session, demand=demand)
-        if demand.version != before:
-            audit.record(
-                session=session,
-                key=key,
-                action="withdraw",
-                entity_type="demand",
-                entity_id=demand.id,
-                detail={"version": demand.version},
-            )
+        audit.record_change(
+            session=session,
+            key=key,
+            action="withdraw",
+            entity_type="demand",
+            entity=demand,
+            before=before,
+        )
         return demand
 
     demand = commit_with_retry(session, write)

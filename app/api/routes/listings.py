@@ -8,30 +8,14 @@ from fastapi import APIRouter, Header, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import MAX_ID, CurrentKey, EngineDep, ListingId, SessionDep, SettingsDep, TTOKey
+from app.api.etags import etag, parse_if_match
 from app.api.transactions import commit_with_retry
-from app.errors import InvalidInput, PayloadTooLarge
+from app.errors import PayloadTooLarge
 from app.models import Listing, ListingStatus, PatentType
 from app.schemas import ImportReport, ListingCreate, ListingRead, ListingUpdate, Page
 from app.services import audit, embeddings, export, imports, listings
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"])
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def parse_if_match(if_match: str | None) -> int | None:
-    """Return the version an `If-Match` header names, or None when it is absent."""
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise InvalidInput(
-            'If-Match must be the ETag of the current version, such as "3"',
-            loc=("header", "If-Match"),
-        )
-    return int(value)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -56,7 +40,7 @@ def create_listing(
     listing = commit_with_retry(session, write)
     engine.refresh(session, [listing.id])
     response.headers["Location"] = f"/v1/listings/{listing.id}"
-    response.headers["ETag"] = _etag(listing.version)
+    response.headers["ETag"] = etag(listing.version)
     return listings.to_read(listing)
 
 
@@ -167,7 +151,7 @@ def read_listing(
 ) -> ListingRead:
     """Return one listing, withdrawn or expired ones included."""
     listing = listings.get(session=session, listing_id=listing_id)
-    response.headers["ETag"] = _etag(listing.version)
+    response.headers["ETag"] = etag(listing.version)
     return listings.to_read(listing)
 
 
@@ -196,20 +180,20 @@ def edit_listing(
             session=session, listing=listing, patch=body, expected_version=expected
         )
         embeddings.embed_listings(session=session, listings=[listing], embedder=engine.embedder)
-        if listing.version != before:
-            audit.record(
-                session=session,
-                key=key,
-                action="update",
-                entity_type="listing",
-                entity_id=listing.id,
-                detail={"fields": sorted(body.model_fields_set), "version": listing.version},
-            )
+        audit.record_change(
+            session=session,
+            key=key,
+            action="update",
+            entity_type="listing",
+            entity=listing,
+            before=before,
+            detail={"fields": sorted(body.model_fields_set)},
+        )
         return listing
 
     listing = commit_with_retry(session, write)
     engine.refresh(session, [listing.id])
-    response.headers["ETag"] = _etag(listing.version)
+    response.headers["ETag"] = etag(listing.version)
     return listings.to_read(listing)
 
 
@@ -224,15 +208,14 @@ def withdraw_listing(
         listings.require_owner(listing, key.organisation_id)
         before = listing.version
         listing = listings.withdraw(session=session, listing=listing)
-        if listing.version != before:
-            audit.record(
-                session=session,
-                key=key,
-                action="withdraw",
-                entity_type="listing",
-                entity_id=listing.id,
-                detail={"version": listing.version},
-            )
+        audit.record_change(
+            session=session,
+            key=key,
+            action="withdraw",
+            entity_type="listing",
+            entity=listing,
+            before=before,
+        )
         return listing
 
     listing = commit_with_retry(session, write)

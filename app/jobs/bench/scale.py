@@ -129,6 +129,8 @@ def insert_listings(
     passages: list[str] | None = None,
 ) -> list[int]:
     """Bulk-insert listing rows and their stored vectors in one transaction; return the ids."""
+    if not rows:
+        return []  # an empty parameter list would insert one row of defaults
     if passages is None:
         passages = [embeddings.listing_passage(row) for row in rows]
     with session_scope(factory) as session:

@@ -32,3 +32,17 @@ def test_an_empty_manifest_round_trips(tmp_path: Path) -> None:
     documents.empty("t").save(tmp_path / "d")
 
     assert len(documents.Documents.load(tmp_path / "d")) == 0
+
+
+def test_tokens_are_read_on_first_use_and_lost_tokens_mean_tokenising_afresh(
+    tmp_path: Path,
+) -> None:
+    documents.of([1, 2], [1, 1], ["aa" * 32, "bb" * 32], [["x"], ["y", "z"]], tokenizer="t").save(
+        tmp_path / "d"
+    )
+    loaded = documents.Documents.load(tmp_path / "d")
+    # The change check needs ids, versions and hashes only; the tokens file is not read yet.
+    (tmp_path / "d" / "documents.npz").write_bytes(b"damaged")
+
+    assert loaded.ids.tolist() == [1, 2] and loaded.text_hashes == ["aa" * 32, "bb" * 32]
+    assert loaded.tokens_by_hash("t") == {}
