@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     reindex_batch: int = Field(
         default=512, ge=1, description="listings embedded and committed per re-index batch"
     )
+    reindex_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="niceness the re-index job runs at, so that API processes on the same "
+        "machine come first for the CPU (0: as started)",
+    )
     log_level: str = Field(default="INFO")
     max_upload_mb: int = Field(default=20, ge=1, le=200)
     max_import_rows: int = Field(default=5000, ge=1, le=100_000)

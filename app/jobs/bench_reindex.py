@@ -16,8 +16,9 @@ What it does, in one run on a fresh database (a temporary SQLite unless `--datab
 6. measures recall@10 of the built index against exact search, and a re-index with nothing
    changed.
 
-Each re-index runs as `scripts/reindex.py` in a child process, as cron runs it; its peak
-memory is that child's `ru_maxrss`. Nothing is embedded by the measured runs.
+Each re-index runs as `scripts/reindex.py` in a child process, as cron runs it (at the
+`REINDEX_NICE` it sets itself); its peak memory is that process's own high-water mark
+(`VmHWM`). Nothing is embedded by the measured runs.
 """
 
 from __future__ import annotations
@@ -251,27 +252,44 @@ def _edit(
     _say(f"edited {len(edited):,} listings (fees), added {len(added):,}")
 
 
+# Runs scripts/reindex.py as its __main__ and prints the process's own peak memory (VmHWM)
+# as it exits. The rusage of the child would not do: Linux carries the parent's peak across
+# the fork and exec into the child's ru_maxrss, and this process holds a whole catalogue.
+_PEAK_WRAPPER = """
+import runpy, sys
+script = sys.argv[1]
+sys.argv = [script]
+try:
+    runpy.run_path(script, run_name="__main__")
+finally:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            print("peak-kib", line.split()[1], flush=True)
+"""
+
+
 def _child(env: dict[str, str], label: str) -> ChildRun:
     """Run scripts/reindex.py as cron would; return its line, time and peak memory."""
     _say(f"{label}: running scripts/reindex.py")
     started = time.perf_counter()
+    script = str(PROJECT_ROOT / "scripts" / "reindex.py")
     with tempfile.TemporaryFile("w+") as out:
-        child = subprocess.Popen(
-            [sys.executable, str(PROJECT_ROOT / "scripts" / "reindex.py")],
+        code = subprocess.call(
+            [sys.executable, "-c", _PEAK_WRAPPER, script],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        # wait4 reports this child's own peak memory (ru_maxrss, KiB on Linux).
-        _pid, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
         out.seek(0)
-        lines = [line for line in out.read().splitlines() if line.startswith("reindex ")]
+        output = out.read().splitlines()
+    lines = [line for line in output if line.startswith("reindex ")]
+    peaks = [int(line.split()[1]) for line in output if line.startswith("peak-kib ")]
     line = lines[-1] if lines else "(no summary line)"
-    _say(f"{label}: {line} (wall {wall:.1f} s, exit {child.returncode})")
-    return ChildRun(line, child.returncode, round(wall, 1), round(usage.ru_maxrss / 1024, 1))
+    _say(f"{label}: {line} (wall {wall:.1f} s, exit {code})")
+    peak_mib = round(peaks[-1] / 1024, 1) if peaks else 0.0
+    return ChildRun(line, code, round(wall, 1), peak_mib)
 
 
 def _warm_under_load(

@@ -11,6 +11,7 @@ Exit codes, for cron:
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 from app.config import Settings
@@ -50,6 +51,9 @@ def execute(
     configure_logging(settings.log_level)
     if version is not None and not rollback:
         return Outcome(EXIT_REFUSED, "reindex refused: VERSION is only meaningful with --rollback")
+    if settings.reindex_nice:
+        # Embedding and the HNSW build take every core they get; queries must not wait.
+        os.nice(settings.reindex_nice)
     engine = create_db_engine(settings.database_url)
     try:
         factory = make_session_factory(engine)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.db import create_db_engine, make_session_factory
-from app.jobs import migrate
+from app.jobs import migrate, reindex_command
 from app.jobs.reindex_command import EXIT_BUSY, EXIT_REFUSED
 from app.jobs.reindex_lock import ReindexLock
 from app.models import OrganisationKind
@@ -32,6 +32,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
         "INDEX_DIR": str(tmp_path / "index"),
         "EMBEDDING_MODEL": "hash-64",
         "LOG_LEVEL": "WARNING",
+        "REINDEX_NICE": "0",  # in process: the test run itself must keep its priority
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -47,6 +48,18 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
     engine.dispose()
     yield values
     get_settings.cache_clear()
+
+
+def test_the_job_lowers_its_own_priority_so_that_queries_come_first(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(reindex_command.os, "nice", asked.append)
+    monkeypatch.setenv("REINDEX_NICE", "7")
+    get_settings.cache_clear()
+
+    assert CliRunner().invoke(cli, ["reindex"]).exit_code == 0
+    assert asked == [7]
 
 
 def test_reindex_prints_one_line_and_exits_0_then_finds_nothing_changed(
