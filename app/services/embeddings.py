@@ -116,9 +116,16 @@ def listing_vectors(*, session: Session, ids: Sequence[int], model_id: str) -> d
 
 def demand_vector(*, session: Session, demand: Demand, embedder: Embedder) -> Vector:
     """Return a demand's query vector, embedding and storing it only if its text is new."""
+    row = session.get(DemandEmbedding, (demand.id, embedder.model_id))
+    return demand_vector_from(session=session, demand=demand, embedder=embedder, row=row)
+
+
+def demand_vector_from(
+    *, session: Session, demand: Demand, embedder: Embedder, row: DemandEmbedding | None
+) -> Vector:
+    """Return a demand's query vector given its stored row (if any) under the running model."""
     text = demand_query(demand)
     digest = content_hash(text)
-    row = session.get(DemandEmbedding, (demand.id, embedder.model_id))
     if row is not None and row.text_hash == digest:
         return from_bytes(row.vector, row.dimension)
     vector: Vector = embedder.embed_queries([text])[0]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
 from app.models import (
     Demand,
+    DemandEmbedding,
     DemandStatus,
     Feedback,
     Listing,
@@ -31,7 +32,7 @@ from app.schemas import (
 )
 from app.search.catalogue import LEXICAL_WEIGHT
 from app.search.engine import SearchEngine
-from app.services import demands, embeddings, listings, royalty
+from app.services import demands, embeddings, listing_views, listings, royalty
 from app.services.listings import ListingFilters
 from matching.ranking import Candidate, classification_fit, explain, fuse
 from matching.text import listing_text, sentences
@@ -63,17 +64,46 @@ def index_version(engine: SearchEngine) -> str:
     return f"{engine.catalogue.source}; caught up to {stamp}"
 
 
+def own_demand(
+    *, session: Session, engine: SearchEngine, demand_id: int, organisation_id: int
+) -> tuple[Demand, DemandEmbedding | None]:
+    """Return a demand of `organisation_id` and its stored vector row, in one query.
+
+    Another organisation's demand is NotFound, as in `demands.get_own`.
+    """
+    row = session.execute(
+        select(Demand, DemandEmbedding)
+        .outerjoin(
+            DemandEmbedding,
+            and_(
+                DemandEmbedding.demand_id == Demand.id,
+                DemandEmbedding.model_id == engine.embedder.model_id,
+            ),
+        )
+        .where(Demand.id == demand_id)
+    ).first()
+    if row is None or row[0].organisation_id != organisation_id:
+        raise NotFound(f"demand {demand_id} does not exist", loc=("path", "demand_id"))
+    return row[0], row[1]
+
+
 def match_demand(
     *,
     session: Session,
     engine: SearchEngine,
     demand: Demand,
+    stored: DemandEmbedding | None,
     filters: ListingFilters,
     limit: int,
     offset: int,
 ) -> ListingMatchPage:
-    """Rank active listings for a stored demand; its stored vector is used, never re-embedded."""
-    vector = embeddings.demand_vector(session=session, demand=demand, embedder=engine.embedder)
+    """Rank active listings for a stored demand; its stored vector is used, never re-embedded.
+
+    `stored` is the demand's vector row under the running model, as `own_demand` returns it.
+    """
+    vector = embeddings.demand_vector_from(
+        session=session, demand=demand, embedder=engine.embedder, row=stored
+    )
     rows = session.execute(
         select(Feedback.listing_id, Feedback.verdict).where(Feedback.demand_id == demand.id)
     )
@@ -162,30 +192,26 @@ def _listing_page(
         # Withdrawn in another process a moment ago, before this one caught up.
         if listing is None or listing.status is not ListingStatus.ACTIVE:
             continue
-        text = listing_text(listing.title, listing.abstract, listing.claims)
+        view = listing_views.views.of(listing)
         why = explain(
             analysis.terms,
-            text,
-            sentences(text),
+            view.text,
+            view.sentences,
             weights.__getitem__,
             query_text,
             min_weight=common,
         )
         items.append(
             ListingMatch(
-                listing=listings.to_read(listing),
+                listing=view.read,
                 score=round(candidate.score, 6),
                 components=_components(candidate, industry, listing.industry_code),
                 explanation=MatchExplanation(
                     terms_found=why.terms_found, best_sentence=why.best_sentence
                 ),
                 feedback=verdicts.get(listing.id),
-                royalty=royalty.brief(
-                    royalty.suggest_for_listing(
-                        listing, tables=royalty_tables, licensee_industry=industry
-                    ),
-                    listing_id=listing.id,
-                    licensee_industry=industry,
+                royalty=royalty.brief_for_listing(
+                    listing, tables=royalty_tables, licensee_industry=industry
                 ),
             )
         )

@@ -178,6 +178,23 @@ def suggest_for_listing(
     return _suggest(request, tables)
 
 
+def brief_for_listing(
+    listing: Listing, *, tables: RoyaltyTables, licensee_industry: str | None
+) -> RoyaltyBrief:
+    """Return the brief of a listing's suggestion, as match results carry it (memoised)."""
+    request = request_for(listing, licensee_industry=licensee_industry)
+    return _brief(request, tables, listing.id, licensee_industry)
+
+
+@lru_cache(maxsize=_SUGGESTION_CACHE_SIZE)
+def _brief(
+    request: RoyaltyRequest, tables: RoyaltyTables, listing_id: int, licensee_industry: str | None
+) -> RoyaltyBrief:
+    return brief(
+        _suggest(request, tables), listing_id=listing_id, licensee_industry=licensee_industry
+    )
+
+
 def brief(
     suggestion: RoyaltySuggestion, *, listing_id: int, licensee_industry: str | None
 ) -> RoyaltyBrief:

@@ -18,7 +18,7 @@ from app.api.deps import (
 )
 from app.models import PatentType
 from app.schemas import DemandMatchPage, ListingMatchPage, MatchFilters, SearchRequest
-from app.services import demands, listings, matching
+from app.services import listings, matching
 
 router = APIRouter(tags=["matching"])
 
@@ -40,8 +40,8 @@ def demand_matches(
     min_remaining_years: Annotated[float | None, Query(ge=0, le=30)] = None,
 ) -> ListingMatchPage:
     """Rank the active listings that could meet one of the caller's demands."""
-    demand = demands.get_own(
-        session=session, demand_id=demand_id, organisation_id=key.organisation_id
+    demand, stored = matching.own_demand(
+        session=session, engine=engine, demand_id=demand_id, organisation_id=key.organisation_id
     )
     filters = matching.listing_filters(
         MatchFilters(
@@ -56,7 +56,13 @@ def demand_matches(
         where=("query",),
     )
     page = matching.match_demand(
-        session=session, engine=engine, demand=demand, filters=filters, limit=limit, offset=offset
+        session=session,
+        engine=engine,
+        demand=demand,
+        stored=stored,
+        filters=filters,
+        limit=limit,
+        offset=offset,
     )
     # A demand written before its vector existed gets one stored on first use.
     session.commit()
