@@ -326,27 +326,15 @@ class LexicalIndex:
         if scores is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         matching = (scores > 0) & self._alive
-        if allowed is not None and allowed.size < matching.size:
-            # Fewer allowed ids than rows: mark their rows (binary search of each allowed id in the
-            # main ids) instead of looking up every matching row among the allowed ids.
-            at = np.searchsorted(self._main_ids, allowed).clip(max=max(len(self._main_ids) - 1, 0))
+        if allowed is not None:
+            # Mark the allowed rows (a binary search of each allowed id among the sorted main
+            # ids): O(allowed), where looking each matching row up among the allowed ids cost
+            # O(rows) and np.isin sorted or hashed all 100k ids on each query.
+            at = np.searchsorted(self._main_ids, allowed).clip(max=len(self._main_ids) - 1)
             marked = np.zeros(matching.size, dtype=np.bool_)
-            if at.size and matching.size:
-                marked[at[self._main_ids[at] == allowed]] = True
+            marked[at[self._main_ids[at] == allowed]] = True
             matching &= marked
-            allowed = None
         rows = np.flatnonzero(matching)
-        if allowed is not None and rows.size:
-            # Only the matching rows are looked up, by binary search in the sorted allowed ids:
-            # np.isin over every row sorted or hashed all 100k ids on each query.
-            if allowed.size > 1 and not bool(np.all(allowed[1:] >= allowed[:-1])):
-                allowed = np.sort(allowed)
-            ids = self._main_ids[rows]
-            if allowed.size:
-                at = np.searchsorted(allowed, ids).clip(max=allowed.size - 1)
-                rows = rows[allowed[at] == ids]
-            else:
-                rows = rows[:0]
         candidate = scores[rows]
         if len(rows) > k:
             # Keep every row tied with the k-th score, so the final id tie-break is exact.

@@ -35,12 +35,13 @@ import logging
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
+
+from matching.cache import BoundedCache
 
 # jieba announces every dictionary load on stderr at DEBUG level through its own handler.
 jieba.setLogLevel(logging.WARNING)
@@ -142,7 +143,7 @@ class Tokenizer:
         self._stopwords |= frozenset(word.lower() for word in extra_stopwords)
         self._jieba: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, Analysis] = OrderedDict()
+        self._queries: BoundedCache[str, Analysis] = BoundedCache(QUERY_CACHE_SIZE)
 
     def warm_up(self) -> None:
         """Load jieba's dictionary (about 1.5 s) and the user dictionary now, not on first use."""
@@ -162,17 +163,7 @@ class Tokenizer:
         For texts asked about repeatedly (a demand's description, a search); documents go
         through `analyse` or `tokens`, which remember nothing.
         """
-        with self._lock:
-            known = self._queries.get(text)
-            if known is not None:
-                self._queries.move_to_end(text)
-                return known
-        analysis = self.analyse(text)
-        with self._lock:
-            self._queries[text] = analysis
-            if len(self._queries) > QUERY_CACHE_SIZE:
-                self._queries.popitem(last=False)
-        return analysis
+        return self._queries.get_or_make(text, lambda: self.analyse(text), size=QUERY_CACHE_SIZE)
 
     def analyse(self, text: str) -> Analysis:
         """Return both the BM25 tokens and the query terms of `text`, from one segmentation."""

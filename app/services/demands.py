@@ -61,7 +61,11 @@ def get_own(*, session: Session, demand_id: int, organisation_id: int) -> Demand
 
     NotFound rather than Forbidden, so that a private demand's existence does not leak.
     """
-    demand = session.get(Demand, demand_id)
+    return own_or_missing(session.get(Demand, demand_id), demand_id, organisation_id)
+
+
+def own_or_missing(demand: Demand | None, demand_id: int, organisation_id: int) -> Demand:
+    """Return `demand` if `organisation_id` owns it; otherwise (or if None) raise NotFound."""
     if demand is None or demand.organisation_id != organisation_id:
         raise NotFound(f"demand {demand_id} does not exist", loc=("path", "demand_id"))
     return demand

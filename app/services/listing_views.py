@@ -10,8 +10,6 @@ a stale view is never served, only not reused.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
@@ -19,6 +17,7 @@ from typing import Final
 from app.models import Listing
 from app.schemas import ListingRead
 from app.services.listings import to_read
+from matching.cache import BoundedCache
 from matching.text import listing_text, sentences
 
 VIEW_CACHE_SIZE: Final = 2_000  # a few KB each: ~10 MB at most
@@ -39,9 +38,7 @@ class ListingViews:
     """A bounded, thread-safe map from a listing's current state to its view."""
 
     def __init__(self, size: int = VIEW_CACHE_SIZE) -> None:
-        self._size = size
-        self._views: OrderedDict[_Key, ListingView] = OrderedDict()
-        self._lock = threading.Lock()
+        self._views: BoundedCache[_Key, ListingView] = BoundedCache(size)
 
     def of(self, listing: Listing) -> ListingView:
         """Return the view of `listing` as it is now."""
@@ -55,21 +52,15 @@ class ListingViews:
             org.province,
             org.kind.value,
         )
-        with self._lock:
-            view = self._views.get(key)
-            if view is not None:
-                self._views.move_to_end(key)
-                return view
-        text = listing_text(listing.title, listing.abstract, listing.claims)
-        view = ListingView(read=to_read(listing), text=text, sentences=sentences(text))
-        with self._lock:
-            self._views[key] = view
-            while len(self._views) > self._size:
-                self._views.popitem(last=False)
-        return view
+        return self._views.get_or_make(key, lambda: _view(listing))
 
     def __len__(self) -> int:
         return len(self._views)
+
+
+def _view(listing: Listing) -> ListingView:
+    text = listing_text(listing.title, listing.abstract, listing.claims)
+    return ListingView(read=to_read(listing), text=text, sentences=sentences(text))
 
 
 views = ListingViews()

@@ -82,9 +82,8 @@ def own_demand(
         )
         .where(Demand.id == demand_id)
     ).first()
-    if row is None or row[0].organisation_id != organisation_id:
-        raise NotFound(f"demand {demand_id} does not exist", loc=("path", "demand_id"))
-    return row[0], row[1]
+    demand = demands.own_or_missing(row[0] if row else None, demand_id, organisation_id)
+    return demand, row[1] if row else None
 
 
 def match_demand(
