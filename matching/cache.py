@@ -1,4 +1,4 @@
-"""A small thread-safe map that forgets its least recently used entries beyond a size."""
+"""Small thread-safe caches: a bounded LRU map, and values derived from read-only arrays."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+import numpy as np
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -37,5 +39,30 @@ class BoundedCache(Generic[K, V]):
                 self._values.popitem(last=False)
         return value
 
+    def clear(self) -> None:
+        """Forget every value."""
+        with self._lock:
+            self._values.clear()
+
     def __len__(self) -> int:
         return len(self._values)
+
+
+class ArrayMemo(Generic[V]):
+    """Values derived from read-only arrays, kept while the same array object comes back.
+
+    A catalogue hands its indexes one read-only array per filter until its listings change,
+    so what an index derives from that array (its rows, its vectors) can be kept and reused.
+    An entry holds the array itself, so no other array can take over its `id` while the
+    entry lives. `stamp` names the state of the deriving object (bump it on every change);
+    a writable array is never memoised, as its contents could change under the same object.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._cache: BoundedCache[tuple[int, int], tuple[object, V]] = BoundedCache(size)
+
+    def get_or_make(self, array: np.ndarray, stamp: int, make: Callable[[], V]) -> V:
+        """Return `make()` for `array` as of `stamp`, made once per array and stamp."""
+        if array.flags.writeable:
+            return make()
+        return self._cache.get_or_make((id(array), stamp), lambda: (array, make()))[1]

@@ -57,11 +57,10 @@ import numpy as np
 from matching.index_arrays import (
     _check_ids,
     _check_vectors,
-    _sorted_unique,
     _to_hits,
 )
 from matching.index_files import _read_meta, read_snapshot, write_snapshot
-from matching.index_parts import IndexParts
+from matching.index_parts import IndexParts, Subset
 from matching.index_types import (
     DELTA_FILE,
     EXACT_SUBSET_LIMIT,
@@ -231,18 +230,15 @@ class VectorIndex(IndexParts):
         # with 2 threads, 5 ms with 1). The setting is per calling thread, so concurrent
         # requests in a server's thread pool each search on one core.
         faiss.omp_set_num_threads(1 if matrix.shape[0] < _BATCH_FOR_THREADS else _MAX_THREADS)
-        eligible: Ids | None = None
-        if allowed is not None:
-            eligible = self._present(_sorted_unique(_check_ids(allowed, unique=False)))
-            if eligible.size == len(self):
-                eligible = None  # every id is allowed: a selector would only cost time
+        subset = Subset(ids=None, vectors=None) if allowed is None else self._subset(allowed)
+        eligible = subset.ids
         available = len(self) if eligible is None else int(eligible.size)
         if available == 0:
             return [[] for _ in range(matrix.shape[0])]
         if eligible is not None and eligible.size <= self._exact_limit():
             # Scoring a few thousand vectors exactly is faster than any graph walk and can
             # never come back short, however selective the filter.
-            return _to_hits(*self._exact(matrix, k, eligible))
+            return _to_hits(*self._exact(matrix, k, eligible, subset.vectors))
         ef_search = self._ef_search
         if eligible is not None:
             # A filter thins the allowed nodes along the graph walk, and recall falls with it

@@ -9,11 +9,13 @@ reads stored vectors by id, and answers raw top-k queries through FAISS or by ex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 import faiss
 import numpy as np
 
+from matching.cache import ArrayMemo
 from matching.index_arrays import (
     _EMPTY_IDS,
     _best_k,
@@ -30,6 +32,18 @@ from matching.index_types import Ids, IndexKind, Matrix
 
 # Exact scoring reconstructs vectors in chunks of this many rows to bound memory.
 _EXACT_CHUNK: Final = 20_000
+# Allowed sets whose live ids (and, when small enough to score exactly, vectors) are kept
+# while the index is unchanged: at most this many x exact_subset_limit x d floats (4 x 10,000
+# x 384 x 4 B = 61 MB at the defaults).
+_SUBSETS_KEPT: Final = 4
+
+
+@dataclass(frozen=True)
+class Subset:
+    """The part of an index that an allowed set selects."""
+
+    ids: Ids | None  # live allowed ids, sorted; None when every id in the index is allowed
+    vectors: Matrix | None  # their vectors, when few enough to score exactly
 
 
 class IndexParts:
@@ -63,6 +77,8 @@ class IndexParts:
         self._delta_ids = _id_map(delta) if delta is not None else _EMPTY_IDS
         self._tombstones = np.sort(tombstones)
         self._rows: tuple[Ids, Ids] | None = None  # see _main_rows
+        self._changes = 0  # bumped by every update: the stamp of the subsets kept
+        self._subsets: ArrayMemo[Subset] = ArrayMemo(_SUBSETS_KEPT)
 
     # ----------------------------------------------------------------- updates
 
@@ -74,6 +90,7 @@ class IndexParts:
             raise ValueError(f"{id_array.shape[0]} ids but {matrix.shape[0]} vectors")
         if not id_array.size:
             return
+        self._changes += 1
         if self._delta is None:
             present = id_array[_isin_sorted(id_array, self._main_ids)]
             if present.size:
@@ -93,6 +110,7 @@ class IndexParts:
     def remove(self, ids: np.ndarray) -> None:
         """Remove ids from the index; ids it does not hold are ignored."""
         id_array = _sorted_unique(_check_ids(ids, unique=False))
+        self._changes += 1
         if self._delta is None:
             present = id_array[_isin_sorted(id_array, self._main_ids)]
             if present.size:
@@ -181,6 +199,19 @@ class IndexParts:
             return min(self._exact_subset_limit, len(self) // 4)
         return self._exact_subset_limit
 
+    def _subset(self, allowed: np.ndarray) -> Subset:
+        """Return what `allowed` selects; kept for a read-only array until the index changes."""
+
+        def make() -> Subset:
+            eligible = self._present(_sorted_unique(_check_ids(allowed, unique=False)))
+            if eligible.size == len(self):
+                return Subset(ids=None, vectors=None)  # a selector would only cost time
+            # Copying a few thousand vectors out of the storage costs more than scoring them.
+            small = eligible.size <= self._exact_limit()
+            return Subset(ids=eligible, vectors=self.vectors_of(eligible) if small else None)
+
+        return self._subsets.get_or_make(allowed, self._changes, make)
+
     def _present(self, ids: Ids) -> Ids:
         """Return the sorted unique ids that are live in the index (ids must be sorted unique)."""
         live_main = _isin_sorted(ids, self._main_ids) & ~_isin_sorted(ids, self._tombstones)
@@ -233,8 +264,13 @@ class IndexParts:
         scores[found < 0] = -np.inf
         return _best_k(scores, found, k)
 
-    def _exact(self, queries: Matrix, k: int, ids: Ids) -> tuple[Matrix, Ids]:
-        """Score queries exactly against the vectors of ids (all present) into (n, k)."""
+    def _exact(
+        self, queries: Matrix, k: int, ids: Ids, vectors: Matrix | None = None
+    ) -> tuple[Matrix, Ids]:
+        """Score queries exactly against the vectors of ids (all present) into (n, k).
+
+        `vectors`, when given, are the vectors of `ids` in order, already copied out.
+        """
         n = queries.shape[0]
         best_scores = np.full((n, k), -np.inf, dtype=np.float32)
         best_ids = np.full((n, k), -1, dtype=np.int64)
@@ -243,7 +279,10 @@ class IndexParts:
             # (vectors @ queries.T).T, not queries @ vectors.T: the same numbers, but BLAS runs
             # this form as a matrix-vector product for one query (0.1 ms for 3k x 384-d),
             # where the transposed form took 15 ms on a busy 2-core machine.
-            chunk_scores = np.ascontiguousarray((self.vectors_of(chunk) @ queries.T).T)
+            stored = (
+                self.vectors_of(chunk) if vectors is None else vectors[start : start + _EXACT_CHUNK]
+            )
+            chunk_scores = np.ascontiguousarray((stored @ queries.T).T)
             best_scores, best_ids = _best_k(
                 np.concatenate([best_scores, chunk_scores], axis=1),
                 np.concatenate([best_ids, np.broadcast_to(chunk, chunk_scores.shape)], axis=1),

@@ -61,6 +61,8 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
+from matching.cache import ArrayMemo
+
 # bm25s pins its logger at DEBUG, which reaches the root handlers whatever the app's level.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -136,6 +138,9 @@ class LexicalIndex:
         self._delta_docs: dict[int, _DeltaDoc] = {}
         self._delta_matrix: _DeltaMatrix | None = None  # compiled lazily, dropped on change
         self._last_scores: tuple[tuple[int, ...], _Float32Array] | None = None
+        # The main rows of an allowed set: the main ids never change, so a read-only allowed
+        # array (a catalogue's filter, kept until its listings change) maps to the same rows.
+        self._allowed_rows: ArrayMemo[npt.NDArray[np.bool_]] = ArrayMemo(4)
 
     @classmethod
     def build(
@@ -199,7 +204,11 @@ class LexicalIndex:
         terms = list(dict.fromkeys(query))
         if not terms or k <= 0:
             return []
-        allowed_ids = None if allowed is None else np.asarray(allowed, dtype=np.int64).ravel()
+        # The caller's array itself when it is already flat int64, so that a kept filter's
+        # rows are found again (see _allowed_rows).
+        allowed_ids = None if allowed is None else np.asarray(allowed, dtype=np.int64)
+        if allowed_ids is not None and allowed_ids.ndim != 1:
+            allowed_ids = allowed_ids.ravel()
         main_ids, main_scores = self._main_top(terms, k, allowed_ids)
         delta_ids, delta_scores = self._delta_matches(terms, allowed_ids)
         ids = np.concatenate([main_ids, delta_ids])
@@ -327,13 +336,7 @@ class LexicalIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         matching = (scores > 0) & self._alive
         if allowed is not None:
-            # Mark the allowed rows (a binary search of each allowed id among the sorted main
-            # ids): O(allowed), where looking each matching row up among the allowed ids cost
-            # O(rows) and np.isin sorted or hashed all 100k ids on each query.
-            at = np.searchsorted(self._main_ids, allowed).clip(max=len(self._main_ids) - 1)
-            marked = np.zeros(matching.size, dtype=np.bool_)
-            marked[at[self._main_ids[at] == allowed]] = True
-            matching &= marked
+            matching &= self._allowed_rows.get_or_make(allowed, 0, lambda: self._mark_rows(allowed))
         rows = np.flatnonzero(matching)
         candidate = scores[rows]
         if len(rows) > k:
@@ -342,6 +345,16 @@ class LexicalIndex:
             top = candidate >= kth
             rows, candidate = rows[top], candidate[top]
         return self._main_ids[rows], candidate
+
+    def _mark_rows(self, allowed: _IntArray) -> npt.NDArray[np.bool_]:
+        """Return a mask of the main rows whose ids are in `allowed`."""
+        # A binary search of each allowed id among the sorted main ids: O(allowed), where
+        # looking each matching row up among the allowed ids cost O(rows) and np.isin sorted or
+        # hashed all 100k ids on each query.
+        at = np.searchsorted(self._main_ids, allowed).clip(max=len(self._main_ids) - 1)
+        marked = np.zeros(len(self._main_ids), dtype=np.bool_)
+        marked[at[self._main_ids[at] == allowed]] = True
+        return marked
 
     def _delta_matches(
         self, terms: list[str], allowed: _IntArray | None

@@ -5,19 +5,27 @@ that in the database would cost a table scan per query at 100k listings, so each
 keeps the few columns that filters read in numpy arrays (one row per slot) and an inverted
 index of IPC prefixes. Replacing a listing frees its slot and appends a new one; `compact`
 drops freed slots when they pile up.
+
+The ids that pass a filter are kept until the table next changes (`ALLOWED_CACHE_SIZE`
+filters): SMEs ask the same few filters again and again, and at 100k listings a broad one
+costs a millisecond to evaluate, and the indexes' work derived from it (see
+`matching.cache.ArrayMemo`) several more.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from app.services.listings import ListingFilters
+from matching.cache import BoundedCache
 
 _DAYS_PER_YEAR = 365.25
+ALLOWED_CACHE_SIZE: Final = 32
 _NO_RATE = np.float32(np.nan)
 
 
@@ -56,6 +64,11 @@ class _Codes:
         return self._codes.get(value)
 
 
+@dataclass(frozen=True)
+class _Allowed:
+    ids: npt.NDArray[np.int64] | None  # None: nothing is filtered out
+
+
 class FactTable:
     """Column store of `ListingFacts` with boolean masks for `ListingFilters`."""
 
@@ -75,6 +88,9 @@ class FactTable:
         self._facts: dict[int, ListingFacts] = {}
         self._ipc: dict[str, set[int]] = {}
         self._ipc_sorted: dict[str, npt.NDArray[np.int64]] = {}  # built on first use
+        self._allowed: BoundedCache[tuple[ListingFilters, date], _Allowed] = BoundedCache(
+            ALLOWED_CACHE_SIZE
+        )
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -93,6 +109,7 @@ class FactTable:
     def upsert(self, facts: ListingFacts) -> None:
         """Add a listing, or replace what is known of it."""
         self.remove(facts.id)
+        self._allowed.clear()
         if self._size == len(self._ids):
             self._grow()
         slot = self._size
@@ -121,6 +138,7 @@ class FactTable:
         slot = self._slot.pop(listing_id, None)
         if slot is None:
             return
+        self._allowed.clear()
         self._alive[slot] = False
         facts = self._facts.pop(listing_id)
         for code in facts.ipc_codes:
@@ -147,8 +165,15 @@ class FactTable:
 
         The table only holds active listings, so `filters.status` is not consulted here, and a
         patent whose term ended today is excluded even before the nightly job marks it expired.
+        The array is read-only, and the same object is returned until the table changes.
         """
         today = today or date.today()
+        found = self._allowed.get_or_make(
+            (filters, today), lambda: _Allowed(self._pass(filters, today))
+        )
+        return found.ids
+
+    def _pass(self, filters: ListingFilters, today: date) -> npt.NDArray[np.int64] | None:
         mask = self._alive[: self._size] & (self._expiry[: self._size] >= today.toordinal())
         filtered = not bool(mask.sum() == len(self._slot))
 
@@ -187,7 +212,11 @@ class FactTable:
             else:
                 ids = ids[:0]
             filtered = True
-        return np.sort(ids) if filtered else None
+        if not filtered:
+            return None
+        ids = np.sort(ids)
+        ids.flags.writeable = False
+        return ids
 
     def _ipc_members(self, prefix: str) -> npt.NDArray[np.int64]:
         """Return the ids filed under an IPC prefix, sorted (kept until the prefix changes)."""

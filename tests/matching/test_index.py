@@ -452,3 +452,29 @@ def test_save_refuses_meta_that_does_not_describe_the_index(
     with pytest.raises(ValueError, match="count=11"):
         index.save(tmp_path, type(meta)(**{**meta.__dict__, "count": 11}))
     assert not (tmp_path / META_FILE).exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("size", [30, 400])  # scored exactly; searched through FAISS
+def test_a_read_only_allowed_set_kept_across_searches_follows_every_update(
+    kind: IndexKind, size: int, rng: np.random.Generator
+) -> None:
+    ids, vectors = np.arange(2_000), unit_vectors(rng, 2_000, 16)
+    index = build_index(ids, vectors, kind=kind, exact_subset_limit=100)
+    allowed = np.sort(rng.choice(ids, size=size, replace=False))
+    allowed.flags.writeable = False
+    query = vectors[allowed[0]]
+
+    assert index.search(query, 1, allowed=allowed)[0][0].id == allowed[0]
+    index.remove(allowed[:1])
+    assert allowed[0] not in {h.id for h in index.search(query, 10, allowed=allowed)[0]}
+    moved = unit_vectors(rng, 1, 16)
+    index.upsert(allowed[1:2], moved)
+    hits = index.search(moved[0], 10, allowed=allowed)[0]
+    assert hits[0].id == allowed[1]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    if kind == "flat" or size <= 100:  # exact answers: compare them whole
+        live = np.setdiff1d(allowed, allowed[:1])
+        current = np.concatenate([moved, vectors[live[1:]]])
+        expected = brute_force(moved, live, current, 10)
+        assert_same_hits(index.search(moved, 10, allowed=allowed), expected)

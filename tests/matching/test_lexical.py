@@ -87,6 +87,22 @@ def test_allowed_filter_ignores_unknown_and_repeated_ids() -> None:
     assert index.search(["数控"], k=10, allowed=np.array([], dtype=np.int64)) == []
 
 
+def test_a_read_only_allowed_set_kept_across_searches_follows_every_update() -> None:
+    index = build(CORPUS)
+    allowed = np.array([1, 2, 4], dtype=np.int64)
+    allowed.flags.writeable = False
+    assert set(ids(index.search(["数控", "机床"], k=10, allowed=allowed))) == {1, 2, 4}
+
+    index.remove(4)
+    assert set(ids(index.search(["数控", "机床"], k=10, allowed=allowed))) == {1, 2}
+    index.remove(1)
+    assert ids(index.search(["数控", "机床"], k=10, allowed=allowed)) == [2]
+    index.upsert(1, ["数控"])
+    assert set(ids(index.search(["数控", "机床"], k=10, allowed=allowed))) == {1, 2}
+    index.upsert(3, ["数控"])  # not allowed: stays out
+    assert 3 not in ids(index.search(["数控"], k=10, allowed=allowed))
+
+
 def test_upsert_replaces_a_built_document() -> None:
     index = build(CORPUS)
     index.upsert(1, ["激光", "焊接"])

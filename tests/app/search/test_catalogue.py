@@ -460,6 +460,26 @@ def test_apply_facts_changes_filters_without_touching_vectors() -> None:
     assert dense_ids(catalogue, axis(0))[0] == 1
 
 
+def test_a_filter_asked_again_after_changes_sees_them_in_every_retriever() -> None:
+    # A repeated filter's ids and what the indexes derive from them are kept between
+    # rankings; every change must still show in the next ranking.
+    catalogue = small_catalogue()
+
+    def hybrid_ids() -> list[int]:
+        ranked = catalogue.rank(
+            axis(1), ["涂层", "气体"], filters=ListingFilters(province=RARE_PROVINCE), depth=10
+        )
+        return sorted(c.id for c in ranked.candidates)
+
+    assert hybrid_ids() == [3]
+    assert hybrid_ids() == [3]
+    catalogue.apply([entry(2, axis(5), ["涂层"], province=RARE_PROVINCE, version=2)], [3])
+    assert hybrid_ids() == [2]
+    catalogue.apply_facts([facts(1, province=RARE_PROVINCE, version=2)])
+    assert hybrid_ids() == [1, 2]
+    assert dense_ids(catalogue, axis(0), province=RARE_PROVINCE) == [1, 2]
+
+
 def test_advance_watermark_only_moves_forward() -> None:
     catalogue = small_catalogue()
     start = datetime(2025, 1, 1, 12, 0)

@@ -283,3 +283,30 @@ def test_table_grows_past_its_initial_capacity() -> None:
     assert allowed(table, province="湖北省") == [9, 10]
     assert allowed(table, max_rate_percent=3.0) is not None
     assert allowed(table, max_rate_percent=3.0) == list(range(1, 11))
+
+
+def test_a_repeated_filter_returns_the_same_read_only_ids_until_the_table_changes() -> None:
+    table = table_of(facts(1), facts(2, province="湖北省"))
+    filters = ListingFilters(province="浙江省")
+
+    first = table.allowed(filters, TODAY)
+    again = table.allowed(filters, TODAY)
+
+    assert first is not None and again is first
+    assert not first.flags.writeable
+    table.upsert(facts(3))
+    assert table.allowed(filters, TODAY) is not first
+    assert allowed(table, province="浙江省") == [1, 3]
+    table.upsert(facts(1, province="湖北省", version=2))
+    assert allowed(table, province="浙江省") == [3]
+    table.remove(3)
+    assert allowed(table, province="浙江省") == []
+
+
+def test_a_kept_filter_is_evaluated_afresh_for_another_day() -> None:
+    table = table_of(facts(1, expiry_date=TODAY + timedelta(days=1)), facts(2))
+    filters = ListingFilters(province="浙江省")
+
+    assert table.allowed(filters, TODAY).tolist() == [1, 2]  # type: ignore[union-attr]
+    later = table.allowed(filters, TODAY + timedelta(days=2))
+    assert later is not None and later.tolist() == [2]
