@@ -27,17 +27,23 @@ class BoundedCache(Generic[K, V]):
 
     def get_or_make(self, key: K, make: Callable[[], V], *, size: int | None = None) -> V:
         """Return the value of `key`, making and keeping it on a miss (`size`: this bound)."""
-        with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-                return value
+        value = self.get(key)
+        if value is not None:
+            return value
         value = make()
         with self._lock:
             self._values[key] = value
             while len(self._values) > (self.size if size is None else size):
                 self._values.popitem(last=False)
         return value
+
+    def get(self, key: K) -> V | None:
+        """Return the value of `key` if it is kept (as the most recent), else None."""
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
 
     def clear(self) -> None:
         """Forget every value."""

@@ -176,10 +176,8 @@ def _listing_page(
         exclude=hidden,
     )
     page = ranked.candidates
-    rows = {
-        row.id: row
-        for row in session.scalars(select(Listing).where(Listing.id.in_([c.id for c in page])))
-    }
+    # Withdrawn in another process a moment ago, before this one caught up: left out.
+    shown = listing_views.views.active(session, [c.id for c in page])
     common = engine.catalogue.common_term_idf()
     # Each query term's weight once per request, not once per listing explained.
     weights = {term: engine.catalogue.idf(term) for term in analysis.terms}
@@ -187,11 +185,9 @@ def _listing_page(
     royalty_tables = royalty.current_tables(session)
     items = []
     for candidate in page:
-        listing = rows.get(candidate.id)
-        # Withdrawn in another process a moment ago, before this one caught up.
-        if listing is None or listing.status is not ListingStatus.ACTIVE:
+        view = shown.get(candidate.id)
+        if view is None:
             continue
-        view = listing_views.views.of(listing)
         why = explain(
             analysis.terms,
             view.text,
@@ -204,13 +200,16 @@ def _listing_page(
             ListingMatch(
                 listing=view.read,
                 score=round(candidate.score, 6),
-                components=_components(candidate, industry, listing.industry_code),
+                components=_components(candidate, industry, view.read.industry_code),
                 explanation=MatchExplanation(
                     terms_found=why.terms_found, best_sentence=why.best_sentence
                 ),
-                feedback=verdicts.get(listing.id),
-                royalty=royalty.brief_for_listing(
-                    listing, tables=royalty_tables, licensee_industry=industry
+                feedback=verdicts.get(candidate.id),
+                royalty=royalty.brief_for_request(
+                    view.royalty,
+                    tables=royalty_tables,
+                    listing_id=candidate.id,
+                    licensee_industry=industry,
                 ),
             )
         )

@@ -10,6 +10,7 @@ listing shown on many result pages is priced once.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from functools import cache, lru_cache
 
 from sqlalchemy import select
@@ -178,12 +179,19 @@ def suggest_for_listing(
     return _suggest(request, tables)
 
 
-def brief_for_listing(
-    listing: Listing, *, tables: RoyaltyTables, licensee_industry: str | None
+def brief_for_request(
+    request: RoyaltyRequest,
+    *,
+    tables: RoyaltyTables,
+    listing_id: int,
+    licensee_industry: str | None,
 ) -> RoyaltyBrief:
-    """Return the brief of a listing's suggestion, as match results carry it (memoised)."""
-    request = request_for(listing, licensee_industry=licensee_industry)
-    return _brief(request, tables, listing.id, licensee_industry)
+    """Return the brief of a listing's suggestion, as match results carry it (memoised).
+
+    `request` is the listing's `request_for` without a licensee industry; this one is set here.
+    """
+    request = replace(request, licensee_industry=licensee_industry)
+    return _brief(request, tables, listing_id, licensee_industry)
 
 
 @lru_cache(maxsize=_SUGGESTION_CACHE_SIZE)

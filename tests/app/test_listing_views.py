@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.models import Listing, ListingStatus, Organisation, OrganisationKind
 from app.schemas import ListingCreate
-from app.services import listings
+from app.services import listings, organisations
 from app.services.listing_views import ListingViews
-from tests.factories import listing_payload
+from tests.factories import listing_payload, patent_number
 
 STAMP = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -56,3 +60,49 @@ def test_views_are_bounded_least_recently_used_first() -> None:
     views.of(three)  # pushes out two
 
     assert len(views) == 2 and views.of(one) is kept
+
+
+def test_active_reads_whole_rows_only_for_views_not_kept_and_leaves_out_inactive_listings(
+    session: Session,
+) -> None:
+    holder = organisations.ensure(
+        session=session, name="视图大学", kind=OrganisationKind.UNIVERSITY, province="浙江省"
+    )
+    made = [
+        listings.create(
+            session=session,
+            organisation=holder,
+            data=ListingCreate.model_validate(
+                listing_payload(title=f"一种测试装置{n}", patent_number=patent_number(serial=n))
+            ),
+        )
+        for n in (1, 2, 3)
+    ]
+    session.flush()
+    ids = [listing.id for listing in made]
+    views = ListingViews()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", record)
+    try:
+        first = views.active(session, ids)
+        assert sorted(first) == ids
+        assert sum("listings.claims" in s for s in statements) == 1  # whole rows, once
+        statements.clear()
+        again = views.active(session, ids)
+        assert all(again[i] is first[i] for i in ids)
+        assert not any("listings.claims" in s for s in statements)  # the narrow state only
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", record)
+
+    listings.withdraw(session=session, listing=made[0])
+    made[1].title = "一种改进的测试装置"
+    made[1].version += 1
+    session.flush()
+    latest = views.active(session, ids)
+    assert sorted(latest) == ids[1:]
+    assert latest[ids[1]].read.title == "一种改进的测试装置"
+    assert latest[ids[2]] is first[ids[2]]
