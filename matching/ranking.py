@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 FusionMethod = Literal["hybrid", "dense", "lexical"]
@@ -113,6 +114,12 @@ class Explanation:
     best_sentence: str | None
 
 
+@lru_cache(maxsize=64)
+def _query_units(text: str) -> frozenset[str]:
+    # A page explains ten listings against one query: its units are made once.
+    return frozenset(_units(text))
+
+
 def _units(text: str) -> set[str]:
     # CJK character pairs and Latin words: enough overlap signal to pick a sentence when the
     # query shares no whole term with the listing (a paraphrase, found by the dense side).
@@ -154,7 +161,7 @@ def explain(
         if total > best_weight:
             best, best_weight = sentence, total
     if best is None and query_text:
-        query_units = _units(query_text)
+        query_units = _query_units(query_text)
         overlaps = [(len(query_units & _units(s)), -i, s) for i, s in enumerate(sentences)]
         if overlaps and max(overlaps)[0] > 0:
             best = max(overlaps)[2]

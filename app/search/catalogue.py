@@ -29,10 +29,12 @@ Vector = npt.NDArray[np.float32]
 # skip a listing. Its first SHALLOW_DEPTH places come from fusing each retriever's top
 # SHALLOW_POOL; the places after them come from fusing each retriever's top FUSION_POOL (the
 # deepest the API serves: offset 1,000 + limit 100), leaving out what the first places hold.
-# Nearly every request reads the first places, and a k=200 HNSW search costs a fraction of a
-# k=1,100 one (README, benchmark), so only deep pages pay for the deep pools.
+# Nearly every request reads the first places, and a k=100 HNSW search costs a fraction of a
+# k=1,100 one (README, benchmark), so only deep pages pay for the deep pools. SHALLOW_POOL is
+# the depth `patentbridge evaluate` fuses (app/jobs/evaluate/methods.py), so the first pages
+# rank as the evaluation measured.
 SHALLOW_DEPTH = 100
-SHALLOW_POOL = 200
+SHALLOW_POOL = 100
 FUSION_POOL = 1_100
 # Weight of the BM25 ranking against the dense one in the fusion. Measured with `patentbridge
 # evaluate` (README): 0.5 beats 1.0 on both Chinese CSL tasks and on English USPPPM, and beats
@@ -212,6 +214,11 @@ class Catalogue:
         depth: int,
     ) -> list[Candidate]:
         dense, lexical = self._retrieve(vector, tokens, allowed, SHALLOW_POOL, "hybrid")
+        if depth <= SHALLOW_DEPTH:
+            # The first places' slice, without making candidates of the places around it.
+            page = fuse(dense, lexical, lexical_weight=LEXICAL_WEIGHT, start=offset, stop=depth)
+            if len(page) == depth - offset:
+                return page
         head = fuse(dense, lexical, lexical_weight=LEXICAL_WEIGHT, stop=SHALLOW_DEPTH)
         if depth <= len(head):
             return head[offset:depth]
