@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +76,9 @@ class Catalogue:
         self._lexical = LexicalIndex.build([], [])
         self._facts = FactTable()
         self.watermark: datetime | None = None
+        # When the last full read of the database began: every row committed before then is
+        # applied here (see `catch_up_floor`).
+        self.read_at: datetime | None = None
         self.source = "empty"
 
     def __len__(self) -> int:
@@ -123,6 +126,7 @@ class Catalogue:
         with self._lock:
             self._index, self._lexical, self._facts = index, lexical, facts
             self.watermark = watermark
+            self.read_at = None  # the caller records when its read began
             self.source = source
 
     def apply(self, entries: Sequence[Entry], removed: Sequence[int]) -> None:
@@ -147,11 +151,27 @@ class Catalogue:
             for item in facts:
                 self._facts.upsert(item)
 
-    def advance_watermark(self, watermark: datetime | None) -> None:
-        """Record the newest change time this catalogue has caught up with."""
+    def advance_watermark(
+        self, watermark: datetime | None, *, read_at: datetime | None = None
+    ) -> None:
+        """Record the newest change time applied here and when the read that found it began."""
         with self._lock:
             if watermark is not None and (self.watermark is None or watermark > self.watermark):
                 self.watermark = watermark
+            if read_at is not None and (self.read_at is None or read_at > self.read_at):
+                self.read_at = read_at
+
+    def catch_up_floor(self, overlap: timedelta) -> datetime | None:
+        """Return the change time after which rows may still be unseen here; None: any may.
+
+        A row not applied here was committed after the last read of the database began, so it
+        was changed after that moment less the longest transaction (`overlap`). Before any
+        such read, the watermark less `overlap` stands in. Either way a pass reads only recent
+        rows, not the newest writes over and over when nothing has been written for a while.
+        """
+        with self._lock:
+            mark = self.read_at if self.read_at is not None else self.watermark
+        return None if mark is None else mark - overlap
 
     def rank(
         self,

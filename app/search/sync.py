@@ -8,9 +8,11 @@
   (`STARTUP_EMBED_LIMIT`): after a model change that is every listing, an hour of work that
   belongs to `patentbridge reindex` (resumable, in batches), not to a web server's start-up;
   the process then serves what has vectors and logs loudly that a re-index is needed.
-- `catch_up`: every few seconds, apply rows changed since the watermark. The window reaches
-  back `overlap` before the watermark because transactions commit out of timestamp order; rows
-  already held at their current version are skipped.
+- `catch_up`: every few seconds, apply rows changed since the last read of the database began.
+  The window reaches back `overlap` (the longest a write transaction may take) before that
+  moment, because a row's change time is set inside its transaction, before it commits; rows
+  already held at their current version are skipped. When nothing is written, a pass reads
+  nothing.
 - `refresh`: after a write in this process, apply that write at once.
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.models import Listing, ListingEmbedding, ListingStatus
+from app.models import Listing, ListingEmbedding, ListingStatus, utcnow
 from app.search.catalogue import Catalogue, Entry
 from app.search.facts import ListingFacts
 from app.search.snapshots import load_newest
@@ -164,6 +166,7 @@ def load(
     `from_database` is False (a hot swap: the catalogue then stays empty, `snapshot` None).
     """
     started = time.perf_counter()
+    read_at = utcnow()  # before the first read: every row committed earlier is seen below
     active = active_facts(session)
     embedded, without = _embed_missing(session, [f.id for f in active], embedder, embed_limit)
     snapshot = None
@@ -186,6 +189,7 @@ def load(
     if snapshot is None:
         entries = _entries(session, active, model_id=embedder.model_id, tokenizer=tokenizer)
         catalogue.replace_all(entries, watermark=newest, source="database")
+        catalogue.advance_watermark(newest, read_at=read_at)
     else:
         held = set(snapshot.index.ids().tolist())
         catalogue.replace_all(
@@ -216,7 +220,7 @@ def load(
         active_ids = set(by_id)
         gone = [i for i in held if i not in active_ids]
         catalogue.apply(fresh, gone)
-        catalogue.advance_watermark(newest)
+        catalogue.advance_watermark(newest, read_at=read_at)
     return LoadReport(
         source=catalogue.source,
         listings=len(catalogue),
@@ -230,15 +234,15 @@ def load(
 def catch_up(
     *, session: Session, catalogue: Catalogue, tokenizer: Tokenizer, overlap: timedelta
 ) -> int:
-    """Apply listings changed since the catalogue's watermark; return how many changed here."""
+    """Apply listings changed since the catalogue last read the database; return how many."""
+    read_at = utcnow()  # before the query, which sees every row committed until it runs
     query = select(*_FACT_COLUMNS).order_by(Listing.updated_at)
-    if catalogue.watermark is not None:
-        query = query.where(Listing.updated_at > catalogue.watermark - overlap)
+    floor = catalogue.catch_up_floor(overlap)
+    if floor is not None:
+        query = query.where(Listing.updated_at > floor)
     rows = list(session.execute(query))
-    if not rows:
-        return 0
-    changed = _apply_rows(session, catalogue, rows, tokenizer)
-    catalogue.advance_watermark(rows[-1].updated_at)
+    changed = _apply_rows(session, catalogue, rows, tokenizer) if rows else 0
+    catalogue.advance_watermark(rows[-1].updated_at if rows else None, read_at=read_at)
     return changed
 
 
@@ -271,7 +275,8 @@ def _apply_rows(
     entries = _entries(session, upserts, model_id=catalogue.model_id, tokenizer=tokenizer)
     if len(entries) < len(upserts):
         log.warning(
-            "%d changed listings have no stored vector for %s yet; they join on a later pass",
+            "%d changed listings have no stored vector for %s yet; they join on a later pass "
+            "if it is stored within the catch-up overlap, else with the next re-index",
             len(upserts) - len(entries),
             catalogue.model_id,
         )
