@@ -189,7 +189,6 @@ def load(
     if snapshot is None:
         entries = _entries(session, active, model_id=embedder.model_id, tokenizer=tokenizer)
         catalogue.replace_all(entries, watermark=newest, source="database")
-        catalogue.advance_watermark(newest, read_at=read_at)
     else:
         held = set(snapshot.index.ids().tolist())
         catalogue.replace_all(
@@ -220,7 +219,7 @@ def load(
         active_ids = set(by_id)
         gone = [i for i in held if i not in active_ids]
         catalogue.apply(fresh, gone)
-        catalogue.advance_watermark(newest, read_at=read_at)
+    catalogue.advance_watermark(newest, read_at=read_at)
     return LoadReport(
         source=catalogue.source,
         listings=len(catalogue),

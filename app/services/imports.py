@@ -136,13 +136,13 @@ def import_listings(
         written = _write(session, organisation, to_create, to_update)
         if embedder is not None:
             embeddings.embed_listings(session=session, listings=written, embedder=embedder)
-        # Embedding hundreds of rows takes minutes; other processes catch up on rows changed
-        # since shortly before their last pass (CATCHUP_OVERLAP), so the rows carry the time
-        # the import is ready to commit, not the time it began.
-        done = utcnow()
-        for listing in written:
-            listing.updated_at = done
-        session.flush()
+            # Embedding hundreds of rows takes minutes; other processes catch up on rows
+            # changed since shortly before their last pass (CATCHUP_OVERLAP), so the rows
+            # carry the time the import is ready to commit, not the time it began.
+            done = utcnow()
+            for listing in written:
+                listing.updated_at = done
+            session.flush()
     report = ImportReport(
         format=result.format,
         encoding=result.encoding,

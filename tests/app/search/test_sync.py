@@ -15,6 +15,7 @@ from app.search import sync
 from app.search.catalogue import Catalogue
 from app.services import imports
 from matching.embedder import HashingEmbedder, Vectors
+from matching.text import Tokenizer
 from tests.app.import_files import to_csv, valid_row
 from tests.factories import Actors
 from tests.jobs.reindex_helpers import TOKENIZER, add_listing, backdate
@@ -30,10 +31,10 @@ def rows_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     apply_rows = sync._apply_rows
 
     def recording(
-        session: Session, catalogue: Catalogue, rows: Sequence[sync.FactRow], tokenizer: object
+        session: Session, catalogue: Catalogue, rows: Sequence[sync.FactRow], tokenizer: Tokenizer
     ) -> int:
         read.extend(row.id for row in rows)
-        return apply_rows(session, catalogue, rows, TOKENIZER)
+        return apply_rows(session, catalogue, rows, tokenizer)
 
     monkeypatch.setattr(sync, "_apply_rows", recording)
     return read
