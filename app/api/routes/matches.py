@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import (
     MAX_ID,
@@ -16,6 +16,7 @@ from app.api.deps import (
     SMEKey,
     TTOKey,
 )
+from app.api.responses import model_response
 from app.models import PatentType
 from app.schemas import DemandMatchPage, ListingMatchPage, MatchFilters, SearchRequest
 from app.services import listings, matching
@@ -23,7 +24,7 @@ from app.services import listings, matching
 router = APIRouter(tags=["matching"])
 
 
-@router.get("/v1/demands/{demand_id}/matches")
+@router.get("/v1/demands/{demand_id}/matches", response_model=ListingMatchPage)
 def demand_matches(
     demand_id: DemandId,
     key: SMEKey,
@@ -38,7 +39,7 @@ def demand_matches(
     holder_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     max_rate_percent: Annotated[float | None, Query(gt=0, le=100)] = None,
     min_remaining_years: Annotated[float | None, Query(ge=0, le=30)] = None,
-) -> ListingMatchPage:
+) -> Response:
     """Rank the active listings that could meet one of the caller's demands."""
     demand, stored = matching.own_demand(
         session=session, engine=engine, demand_id=demand_id, organisation_id=key.organisation_id
@@ -66,16 +67,16 @@ def demand_matches(
     )
     # A demand written before its vector existed gets one stored on first use.
     session.commit()
-    return page
+    return model_response(page)
 
 
-@router.post("/v1/search")
+@router.post("/v1/search", response_model=ListingMatchPage)
 def search(
     body: SearchRequest, _key: SearcherKey, session: SessionDep, engine: EngineDep
-) -> ListingMatchPage:
+) -> Response:
     """Rank active listings for a need described in the request, without saving it."""
     filters = matching.listing_filters(body.filters, where=("body", "filters"))
-    return matching.search(
+    page = matching.search(
         session=session,
         engine=engine,
         text=body.text,
@@ -84,9 +85,10 @@ def search(
         limit=body.limit,
         offset=body.offset,
     )
+    return model_response(page)
 
 
-@router.get("/v1/listings/{listing_id}/matches")
+@router.get("/v1/listings/{listing_id}/matches", response_model=DemandMatchPage)
 def listing_matches(
     listing_id: ListingId,
     key: TTOKey,
@@ -94,7 +96,7 @@ def listing_matches(
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=1_000)] = 0,
-) -> DemandMatchPage:
+) -> Response:
     """Rank the open public demands that one of the caller's listings could meet."""
     listing = listings.get(session=session, listing_id=listing_id)
     listings.require_owner(listing, key.organisation_id)
@@ -102,4 +104,4 @@ def listing_matches(
         session=session, engine=engine, listing=listing, limit=limit, offset=offset
     )
     session.commit()
-    return page
+    return model_response(page)
