@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -307,6 +308,73 @@ def test_hybrid_pages_across_the_shallow_depth_are_cut_from_one_ranking(
                 vector, tokens, filters=ListingFilters(), depth=SHALLOW_DEPTH
             ).candidates
         ]
+
+
+# --- BM25 in a second thread ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parallel(corpus: Corpus) -> Catalogue:
+    """The same listings, ranked with BM25 in the worker thread whatever the size."""
+    catalogue = Catalogue(model_id="test-32", dimension=DIM, parallel_min=0)
+    catalogue.replace_all(corpus.entries, watermark=None, source="test")
+    return catalogue
+
+
+@pytest.mark.parametrize(
+    ("filters", "depth", "offset"),
+    [
+        (ListingFilters(), 10, 0),
+        (HUBEI, 10, 0),
+        (ListingFilters(max_rate_percent=3.0), 30, 20),
+        (ListingFilters(), 240, 200),  # past the shallow places: the deep pools run too
+    ],
+)
+def test_parallel_retrieval_ranks_exactly_as_one_thread_does(
+    big: Catalogue,
+    parallel: Catalogue,
+    filters: ListingFilters,
+    depth: int,
+    offset: int,
+) -> None:
+    assert big.parallel_min > len(big)
+    rng = np.random.default_rng(21)
+    for _ in range(10):
+        vector, tokens = query(rng)
+
+        alone = big.rank(vector, tokens, filters=filters, depth=depth, offset=offset)
+        split = parallel.rank(vector, tokens, filters=filters, depth=depth, offset=offset)
+
+        assert split == alone
+        assert len(split.candidates) == depth - offset
+
+
+def test_a_failing_dense_search_waits_for_the_bm25_worker_before_the_lock_is_released(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalogue = Catalogue(model_id="test-32", dimension=DIM, parallel_min=0)
+    catalogue.replace_all(corpus.entries, watermark=None, source="test")
+    searches: list[str] = []
+    lexical_search = catalogue._lexical.search
+
+    def slow_lexical(*args: object) -> list[tuple[int, float]]:
+        time.sleep(0.2)
+        found = lexical_search(*args)  # type: ignore[arg-type]
+        searches.append("lexical finished")
+        return found
+
+    def failing_dense(*_args: object) -> list[object]:
+        raise RuntimeError("FAISS failed")
+
+    monkeypatch.setattr(catalogue._lexical, "search", slow_lexical)
+    monkeypatch.setattr(catalogue._index, "search", failing_dense)
+    vector, tokens = corpus.query()
+
+    with pytest.raises(RuntimeError, match="FAISS failed"):
+        catalogue.rank(vector, tokens, filters=ListingFilters(), depth=10)
+
+    # The BM25 search had finished when rank gave up the lock, so no writer ran under it.
+    assert searches == ["lexical finished"]
 
 
 # --- exclude -------------------------------------------------------------------------------
