@@ -179,11 +179,13 @@ def test_a_tiny_run_measures_every_step_against_a_real_server() -> None:
     assert [s.name for s in size.scenarios] == [s.name for s in bench.SCENARIOS]
     assert all(s.http.n == 5 and s.short_pages == 0 for s in size.scenarios)
     assert all((s.raw_embed is None) == s.request.startswith("GET") for s in size.scenarios)
+    assert all((s.beyond_embed_p50 is None) == (s.raw_embed is None) for s in size.scenarios)
     assert size.rss_after_load_mib > 50 and report.memory_per_listing_kib is None
     assert report.recall is not None and 0.0 <= report.recall.recall_at_10 <= 1.0
     assert len(report.targets) == 1 + 2 * 4 + 2 + 1
     text = bench.format_report(report)
     assert "perturbed copies" in text and "Targets" in text
+    assert "search: HTTP minus the raw embedding of the same text, median of 5 pairs" in text
 
 
 @pytest.mark.skipif(not bench.SBIR_AWARDS.is_file(), reason="needs ../shared/data/eval/sbir")

@@ -40,6 +40,10 @@ class ScenarioResult:
     raw_faiss_pool: Stats  # k = SHALLOW_POOL, what a first-page hybrid ranking asks of each
     raw_embed: Stats | None
     short_pages: int  # responses with fewer than min(limit, eligible) items
+    # For a search: the median over probes of (HTTP time - raw embedding time of the same text,
+    # measured just before it). The target compares the two p50s; this pairs each request with
+    # its own embedding, so drift in the machine's speed between phases cancels out.
+    beyond_embed_p50: float | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,12 @@ def format_report(report: BenchReport) -> str:
             f"k={SHALLOW_POOL}, the pool a hybrid ranking takes from each retriever; query "
             "embedding)"
         )
+        lines += [
+            f"  {s.name}: HTTP minus the raw embedding of the same text, median of "
+            f"{s.http.n} pairs: {s.beyond_embed_p50:.1f} ms"
+            for s in size.scenarios
+            if s.beyond_embed_p50 is not None
+        ]
     if report.memory_per_listing_kib is not None:
         lines += [
             "",

@@ -153,6 +153,9 @@ def measure_scenario(
         if len(json.loads(body)["items"]) < min(PAGE, eligible):
             short += 1
         http_ms.append(took)
+    beyond: list[float] = []
+    if scenario.endpoint == "search":
+        beyond = [h - e for h, e in zip(http_ms, embed_ms, strict=True)][warmup:]
     sample = "GET /v1/demands/{id}/matches" if scenario.endpoint == "matches" else "POST /v1/search"
     if scenario.filters:
         sample += " " + _describe(scenario.filters)
@@ -165,6 +168,7 @@ def measure_scenario(
         raw_faiss_pool=stats(pool_ms[warmup:]),
         raw_embed=stats(embed_ms[warmup:]) if scenario.endpoint == "search" else None,
         short_pages=short,
+        beyond_embed_p50=round(statistics.median(beyond), 3) if beyond else None,
     )
 
 
