@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from app.search.catalogue import SHALLOW_DEPTH, Catalogue, Entry
+from app.search.catalogue import PARALLEL_RETRIEVAL_MIN, SHALLOW_DEPTH, Catalogue, Entry
 from app.search.facts import ListingFacts
 from app.services.listings import ListingFilters
 
@@ -87,8 +87,8 @@ class Corpus:
         ]
         self.rare = self.ids[self.ids % 100 == 0]
 
-    def catalogue(self) -> Catalogue:
-        catalogue = Catalogue(model_id="test-32", dimension=DIM)
+    def catalogue(self, parallel_min: int = PARALLEL_RETRIEVAL_MIN) -> Catalogue:
+        catalogue = Catalogue(model_id="test-32", dimension=DIM, parallel_min=parallel_min)
         catalogue.replace_all(self.entries, watermark=None, source="test")
         return catalogue
 
@@ -316,9 +316,7 @@ def test_hybrid_pages_across_the_shallow_depth_are_cut_from_one_ranking(
 @pytest.fixture(scope="module")
 def parallel(corpus: Corpus) -> Catalogue:
     """The same listings, ranked with BM25 in the worker thread whatever the size."""
-    catalogue = Catalogue(model_id="test-32", dimension=DIM, parallel_min=0)
-    catalogue.replace_all(corpus.entries, watermark=None, source="test")
-    return catalogue
+    return corpus.catalogue(parallel_min=0)
 
 
 @pytest.mark.parametrize(
@@ -352,8 +350,7 @@ def test_parallel_retrieval_ranks_exactly_as_one_thread_does(
 def test_a_failing_dense_search_waits_for_the_bm25_worker_before_the_lock_is_released(
     corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalogue = Catalogue(model_id="test-32", dimension=DIM, parallel_min=0)
-    catalogue.replace_all(corpus.entries, watermark=None, source="test")
+    catalogue = corpus.catalogue(parallel_min=0)
     searches: list[str] = []
     lexical_search = catalogue._lexical.search
 
