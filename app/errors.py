@@ -12,24 +12,27 @@
 
 Services raise these; `app.api.errors` maps them to HTTP in one place. Every error becomes
 `{"detail": [{"msg": ..., "type": ..., "loc": [...]}]}`, the shape of FastAPI's own 422.
+A message is a `Localized` text (`app.i18n.tr`): Chinese unless the caller asked for English.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.i18n import Localized, render
+
 
 @dataclass(frozen=True)
 class Problem:
     """One located problem: where (`loc`), what (`msg`) and a machine-readable `type`."""
 
-    msg: str
+    msg: str | Localized
     loc: tuple[str | int, ...] = ()
     type: str = "value_error"
 
     def as_dict(self) -> dict[str, object]:
-        """Return the problem in the API's JSON error shape."""
-        return {"msg": self.msg, "type": self.type, "loc": list(self.loc)}
+        """Return the problem in the API's JSON error shape, in the current language."""
+        return {"msg": render(self.msg), "type": self.type, "loc": list(self.loc)}
 
 
 class PatentBridgeError(Exception):
@@ -38,12 +41,12 @@ class PatentBridgeError(Exception):
     status_code = 500
     error_type = "error"
 
-    def __init__(self, msg: str, *, loc: tuple[str | int, ...] = ()) -> None:
-        super().__init__(msg)
+    def __init__(self, msg: str | Localized, *, loc: tuple[str | int, ...] = ()) -> None:
+        super().__init__(str(msg))
         self.problems: list[Problem] = [Problem(msg=msg, loc=loc, type=self.error_type)]
 
     @property
-    def msg(self) -> str:
+    def msg(self) -> str | Localized:
         """Return the first problem's message."""
         return self.problems[0].msg
 
@@ -91,7 +94,7 @@ class TooManyRequests(PatentBridgeError):
     status_code = 429
     error_type = "rate_limited"
 
-    def __init__(self, msg: str, *, retry_after: int) -> None:
+    def __init__(self, msg: str | Localized, *, retry_after: int) -> None:
         super().__init__(msg, loc=("header", "X-API-Key"))
         self.retry_after = retry_after
 

@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from app.api import errors
 from app.api.deps import gate
+from app.api.language import RequestLanguage
 from app.api.limits import BodySizeLimit
 from app.api.observe import RequestObserver
 from app.api.ratelimit import RateLimiter
@@ -94,6 +95,8 @@ def create_app(
         factory=lambda: getattr(app.state, "session_factory", None),
     )
     app.add_middleware(RequestObserver, metrics=app.state.metrics.http)
+    # Outside the observer, so that every response inside speaks the caller's language.
+    app.add_middleware(RequestLanguage)
     app.include_router(health.router)
     app.include_router(listings.router)
     app.include_router(demands.router)

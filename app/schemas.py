@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.errors import Problem
+from app.i18n import Localized
 from app.models import (
     AlertKind,
     DemandStatus,
@@ -34,6 +35,7 @@ from app.models import (
 )
 from app.validation.industry import normalize_industry_code
 from app.validation.ipc import parse_ipc_list
+from app.validation.messages import message_of
 from app.validation.patent_number import normalize_patent_number, patent_type_from_number
 from app.validation.province import normalize_province
 
@@ -45,7 +47,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DESIGN_15_YEARS_FROM = date(2021, 6, 1)
 
 
-def field_error(field: str, msg: str) -> PydanticCustomError:
+def field_error(field: str, msg: str | Localized) -> PydanticCustomError:
     """Return a model-level validation error that still names the field at fault.
 
     Pydantic gives errors raised in a model validator an empty location; the field travels in
@@ -339,7 +341,7 @@ class Page(BaseModel, Generic[T]):
 class RejectedRow(BaseModel):
     row: int
     field: str
-    msg: str
+    msg: Localized
 
 
 class ImportReport(BaseModel):
@@ -381,11 +383,9 @@ def validation_problems(
         field = ctx.get("field") if isinstance(ctx, Mapping) else None
         if isinstance(field, str) and field not in loc:
             loc = (*loc, field)
-        msg = str(error.get("msg", "invalid value"))
-        # Pydantic prefixes messages of ValueErrors raised in validators; the reason alone reads
-        # better in a report a TTO acts on.
-        msg = msg.removeprefix("Value error, ")
-        problems.append(Problem(msg=msg, loc=(*prefix, *loc), type=str(error.get("type", ""))))
+        problems.append(
+            Problem(msg=message_of(error), loc=(*prefix, *loc), type=str(error.get("type", "")))
+        )
     return problems
 
 

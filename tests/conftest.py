@@ -95,7 +95,11 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture()
 def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     app = create_app(settings, session_factory=session_factory, embedder=HashingEmbedder(64))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    # Assertions on messages read their English side; the Chinese default is tested with a
+    # client that sends no Accept-Language (tests/app/test_language.py).
+    with TestClient(
+        app, raise_server_exceptions=False, headers={"Accept-Language": "en"}
+    ) as test_client:
         yield test_client
 
 

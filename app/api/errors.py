@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import PatentBridgeError, Problem, TooManyRequests
+from app.i18n import tr
 from app.logs import request_id
 from app.schemas import validation_problems
 
@@ -23,8 +24,9 @@ MAX_MESSAGE_CHARS = 500
 
 def _shortened(problem: Problem) -> dict[str, object]:
     body = problem.as_dict()
-    if len(problem.msg) > MAX_MESSAGE_CHARS:
-        body["msg"] = problem.msg[: MAX_MESSAGE_CHARS - 1] + "…"
+    text = body["msg"]
+    if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
+        body["msg"] = text[: MAX_MESSAGE_CHARS - 1] + "…"
     return body
 
 
@@ -51,7 +53,10 @@ async def _stale_write(request: Request, exc: Exception) -> JSONResponse:
     # check in the UPDATE matched nothing): the same answer as a stale If-Match.
     log.info("stale write on %s %s: %s", request.method, request.url.path, exc)
     problem = Problem(
-        msg="this was changed by another request at the same time; reload it and try again",
+        msg=tr(
+            "另一个请求同时修改了这条记录；请重新读取后再试",
+            "this was changed by another request at the same time; reload it and try again",
+        ),
         type="conflict",
     )
     return error_response(409, [problem])
@@ -65,7 +70,10 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    messages = {404: "not found", 405: "method not allowed"}
+    messages = {
+        404: tr("未找到：地址或对象不存在", "not found"),
+        405: tr("此地址不支持该请求方法", "method not allowed"),
+    }
     msg = messages.get(exc.status_code, str(exc.detail))
     response = error_response(exc.status_code, [Problem(msg=msg, type="http_error")])
     if exc.headers:
@@ -75,7 +83,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    response = error_response(500, [Problem(msg="internal server error", type="internal_error")])
+    response = error_response(
+        500,
+        [
+            Problem(
+                msg=tr("服务器内部错误，请稍后再试", "internal server error"), type="internal_error"
+            )
+        ],
+    )
     # This response is built outside the request middleware, which adds the id to all others.
     current = request_id.get()
     if current is not None:

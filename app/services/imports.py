@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.i18n import Localized, tr
 from app.ingest.headers import PATENT_TYPE_ALIASES, ROYALTY_TYPE_ALIASES, canonical_value
 from app.ingest.readers import ImportLimits, SourceRow, read_file
 from app.models import Listing, ListingStatus, Organisation, utcnow
@@ -51,8 +52,8 @@ def limits_from(settings: Settings) -> ImportLimits:
 class _Rejections:
     rows: list[RejectedRow]
 
-    def add(self, row: int, field: str, msg: str) -> None:
-        self.rows.append(RejectedRow(row=row, field=field, msg=msg))
+    def add(self, row: int, field: str, msg: str | Localized) -> None:
+        self.rows.append(RejectedRow(row=row, field=field, msg=Localized.of(msg)))
 
 
 def import_listings(
@@ -173,8 +174,12 @@ def _validated(source: SourceRow, rejections: _Rejections) -> ListingCreate | No
     except ValidationError as exc:
         for problem in validation_problems(exc.errors()):
             field = _column_of(problem.loc)
-            msg = f"{field} is required" if problem.type == "missing" else problem.msg
-            rejections.add(source.row, field, msg)
+            message: str | Localized = (
+                tr("{field} 必填", "{field} is required", field=field)
+                if problem.type == "missing"
+                else problem.msg
+            )
+            rejections.add(source.row, field, message)
         return None
 
 

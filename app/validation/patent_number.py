@@ -12,6 +12,8 @@ import re
 import unicodedata
 from datetime import date
 
+from app.i18n import tr
+
 # The same weights serve both forms: the 8-digit form uses the first eight.
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 
@@ -67,7 +69,15 @@ def normalize_patent_number(raw: str) -> str:
         _check_modern_structure(digits)
     expected = check_digit(digits)
     if given != expected:
-        raise ValueError(f"check digit is {given} but should be {expected} for {digits}")
+        raise ValueError(
+            tr(
+                "校验位是 {given}，但 {digits} 的校验位应为 {expected}",
+                "check digit is {given} but should be {expected} for {digits}",
+                given=given,
+                expected=expected,
+                digits=digits,
+            )
+        )
     return f"{digits}.{expected}"
 
 
