@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
@@ -38,6 +39,7 @@ from app.validation.ipc import parse_ipc_list
 from app.validation.messages import message_of
 from app.validation.patent_number import normalize_patent_number, patent_type_from_number
 from app.validation.province import normalize_province
+from matching.royalty import RoyaltySuggestion
 
 # Tab and newline are kept (abstracts and claims have paragraphs); every other control
 # character is dropped because it is never meaningful in a patent text and breaks exports.
@@ -432,28 +434,61 @@ class FigureRange(BaseModel):
     high: float
 
 
+class RoyaltyGuidance(BaseModel):
+    """Royalty guidance in words a manager reads, in the request's language, numbers sourced.
+
+    Each number in the text is followed by the ids of its sources (〔…〕 or […]), each named in
+    full in the suggestion's `sources`.
+    """
+
+    summary: Localized
+    method_label: Localized
+    method: Localized  # how the range was worked out, with the figures used
+    confidence_label: Localized
+    confidence_reason: Localized
+    how_to_improve: list[Localized]  # the data that would raise the confidence
+    sales_basis: Localized  # the annual sales and the licence term the fees are priced for
+    lump_sum: Localized
+    entry_fee: Localized
+    budget: Localized | None  # the fees against the licensee's budget, when it gave one
+    declared: Localized | None  # the listing's declared fee against the range
+
+
 class RoyaltyBrief(BaseModel):
     """The headline of a royalty suggestion, for result lists; `detail` returns all of it.
 
-    The figures are those of the full suggestion for the same listing and industry; `sources`
-    are the ids of the sources behind the range, each named in full at `detail`.
+    The figures are those of the full suggestion for the same listing, industry and budget;
+    `sources` are the ids of the sources behind the range, each named in full at `detail`.
     """
 
     rate_pct: FigureRange  # % of net sales
     lump_sum_yuan: FigureRange
+    entry_fee_yuan: FigureRange
+    running_royalty_pct: FigureRange  # % of net sales, paid beside the entry fee
     term_years: float
     annual_sales_yuan: float  # the sales the lump sum is priced for
+    annual_sales_origin: str  # given (by the caller) or example (the project's default)
+    budget_yuan: float | None  # the demand's budget, compared with the fees, never priced from
+    lump_sum_pct_of_budget: FigureRange | None
     industry_code: str | None
     industry_origin: str
     method: str
     level: str
-    fallback: str | None
+    fallback: Localized | None  # the better evidence looked for and not found, in words
     confidence: str
     declared_position: str | None
     declared_flagged: bool
-    declared_reason: str | None
+    declared_reason: Localized | None
+    guidance: RoyaltyGuidance
     sources: list[str]
     detail: str
+
+
+@dataclass(frozen=True)
+class RoyaltyRead(RoyaltySuggestion):
+    """A whole royalty suggestion, as `GET /v1/listings/{id}/royalty` returns it, in words too."""
+
+    guidance: RoyaltyGuidance
 
 
 class ListingMatch(BaseModel):

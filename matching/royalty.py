@@ -20,6 +20,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from matching.royalty_confidence import assess
 from matching.royalty_forms import assess_declared, payment_forms, sanity, unique
 from matching.royalty_tables import NATIONAL, RoyaltyTables, Source, section_of
 from matching.royalty_types import (
@@ -32,9 +33,12 @@ from matching.royalty_types import (
     Evidence,
     Exclusivity,
     Figure,
+    Improvement,
     IndustryChoice,
+    Param,
     PatentKind,
     RateRange,
+    Reason,
     RoyaltyRequest,
     RoyaltySuggestion,
 )
@@ -44,7 +48,9 @@ __all__ = [
     "Confidence",
     "DeclaredFee",
     "Exclusivity",
+    "Improvement",
     "PatentKind",
+    "Reason",
     "RoyaltyRequest",
     "RoyaltySuggestion",
     "suggest",
@@ -70,7 +76,7 @@ def suggest(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion
     cap = tables.parameter("royalty_cap_pct")
     adjusted, cap_applied = _adjust(base, coefficients, factor, cap.value, cap.source)
     payment = payment_forms(request, adjusted, tables)
-    confidence, reasons = _confidence(evidence, industry)
+    confidence, reasons, improvements = assess(evidence, industry)
     notes = [_method_note(evidence, tables)]
     if request.exclusivity != "non_exclusive":
         notes.append(
@@ -97,6 +103,13 @@ def suggest(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion
         figures += [rates.low, rates.mid, rates.high]
     if declared is not None:
         figures += declared.declared
+    if payment.budget is not None:
+        budget = payment.budget
+        figures.append(budget.budget_yuan)
+        for shares in (budget.lump_sum_pct_of_budget, budget.entry_fee_pct_of_budget):
+            figures += [shares.low, shares.mid, shares.high]
+        if budget.sales_covered_yuan is not None:
+            figures.append(budget.sales_covered_yuan)
     return RoyaltySuggestion(
         rate_pct=adjusted,
         base_rate_pct=base,
@@ -109,9 +122,11 @@ def suggest(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion
         declared=declared,
         confidence=confidence,
         confidence_reasons=reasons,
+        improvements=improvements,
         inputs=inputs,
         exclusivity=request.exclusivity,
         patent_type=request.patent_type,
+        granted=request.granted,
         context=context,
         notes=tuple(notes),
         sources=_sources([*figures, *coefficients], tables),
@@ -138,6 +153,7 @@ def _choose_industry(request: RoyaltyRequest, tables: RoyaltyTables) -> Industry
             "ipc",
             f"approximate: IPC {code} → {rule.industry_code} by the project's hand-made table "
             f"(rule {rule.prefix}, WIPO field {rule.wipo_field}: {rule.reason})",
+            ipc_code=code,
         )
     return IndustryChoice(None, "none", "no industry known: national figures are used")
 
@@ -157,49 +173,63 @@ def _base(industry: IndustryChoice, tables: RoyaltyTables) -> tuple[Evidence, Ra
             continue
         central = stat.rate_median_pct if stat.rate_median_pct is not None else stat.rate_mean_pct
         if central is not None and central > 0:
-            fallback = None if candidate == code else f"no imported statistics for {code}"
+            missing: tuple[Reason, ...] = ()
+            if code is not None and candidate != code:
+                missing = (Reason("no_licence_statistics", {"industry": code}),)
             rates = _stat_range(central, stat.rate_p25_pct, stat.rate_p75_pct, stat.source, tables)
             rates = _cap_base(rates, tables)
+            basis: dict[str, Param] = {"industry": candidate, "level": level, "year": stat.year}
+            if stat.contracts:
+                basis["contracts"] = stat.contracts
             return (
                 Evidence(
                     "industry_licence_statistics",
                     level,
                     candidate,
-                    fallback,
+                    missing,
+                    Reason("licence_statistics", basis),
                     f"CNIPA recorded-licence royalty rates for {candidate} ({stat.year}"
                     + (f", {stat.contracts} contracts" if stat.contracts else "")
                     + ")",
                 ),
                 rates,
             )
-    skipped: list[str] = []
+    skipped: list[Reason] = []
     for candidate, level in candidates:
         margin = tables.margins.get(candidate)
         if margin is None:
-            skipped.append(f"no sourced profit margin for {candidate}")
+            skipped.append(Reason("no_margin", {"industry": candidate}))
             continue
         if margin.margin_pct <= 0:
-            skipped.append(f"{candidate} made no profit in {margin.year}")
+            skipped.append(Reason("loss_making", {"industry": candidate, "year": margin.year}))
             continue
-        fallback = f"{'; '.join(skipped)}; used {candidate}" if skipped else None
         return (
             Evidence(
                 "profit_split",
                 level,
                 candidate,
-                fallback,
+                tuple(skipped),
+                Reason(
+                    "industry_margin",
+                    {
+                        "industry": candidate,
+                        "level": level,
+                        "year": margin.year,
+                        "margin_pct": margin.margin_pct,
+                    },
+                ),
                 f"profit split on the {margin.year} sales profit margin of {candidate}",
             ),
             _cap_base(_split_range(margin.margin_pct, margin.source, tables), tables),
         )
     national = tables.margins[NATIONAL]
-    skipped.append(f"used the national margin of all industry ({national.year})")
     return (
         Evidence(
             "profit_split",
             "national",
             NATIONAL,
-            "; ".join(skipped) if code is not None else "no industry known",
+            tuple(skipped),
+            Reason("national_margin", {"year": national.year, "margin_pct": national.margin_pct}),
             f"profit split on the {national.year} sales profit margin of all industry",
         ),
         _cap_base(_split_range(national.margin_pct, national.source, tables), tables),
@@ -318,26 +348,6 @@ def _adjust(
 
 
 # --- confidence, inputs, sources -------------------------------------------------------------
-
-
-def _confidence(evidence: Evidence, industry: IndustryChoice) -> tuple[Confidence, tuple[str, ...]]:
-    start = {
-        ("industry_licence_statistics", "division"): 3,
-        ("industry_licence_statistics", "section"): 2,
-        ("profit_split", "division"): 2,
-        ("profit_split", "section"): 1,
-        ("profit_split", "national"): 1,
-    }[(evidence.method, evidence.level)]
-    reasons = [f"{evidence.method.replace('_', ' ')} at {evidence.level} level"]
-    if evidence.fallback:
-        reasons.append(f"fallback: {evidence.fallback}")
-    if industry.origin == "ipc":
-        start -= 1
-        reasons.append("industry inferred from the IPC code by an approximate table")
-    if industry.origin == "none":
-        start = 0
-        reasons.append("no industry known")
-    return CONFIDENCE_ORDER[max(start, 0)], tuple(reasons)
 
 
 def _inputs(request: RoyaltyRequest) -> tuple[Figure, ...]:

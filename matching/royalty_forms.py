@@ -7,6 +7,7 @@ from typing import Literal
 from matching.royalty_tables import RoyaltyTables
 from matching.royalty_types import (
     INPUT,
+    Affordability,
     DeclaredAssessment,
     DeclaredFee,
     Figure,
@@ -19,7 +20,9 @@ from matching.royalty_types import (
 
 def payment_forms(request: RoyaltyRequest, rate: RateRange, tables: RoyaltyTables) -> PaymentForms:
     """Return the range as a lump sum and as an entry fee plus royalty, over the licence term."""
+    origin: Literal["given", "example"] = "example"
     if request.annual_sales_yuan is not None:
+        origin = "given"
         sales = Figure("expected annual net sales", request.annual_sales_yuan, "yuan", (INPUT,))
     else:
         default = tables.parameter("default_annual_sales_yuan")
@@ -32,16 +35,19 @@ def payment_forms(request: RoyaltyRequest, rate: RateRange, tables: RoyaltyTable
     national = tables.national
     declared_term = request.declared.term_years if request.declared else None
     term_sources: tuple[str, ...]
+    term_origin: Literal["declared", "recorded_average", "remaining_term"]
     if declared_term:
         term_value, term_sources = float(declared_term), (INPUT,)
-        term_label = "the licence term the TTO declared"
+        term_label, term_origin = "the licence term the TTO declared", "declared"
     else:
         term_value, term_sources = national.fixed_fee_avg_term_years, (national.source,)
         term_label = f"average term of fixed-fee licences recorded by CNIPA in {national.year}"
+        term_origin = "recorded_average"
     if request.remaining_years < term_value:
         term_value = max(0.0, request.remaining_years)
         term_sources = (*term_sources, INPUT)
         term_label += ", cut to the patent's remaining term"
+        term_origin = "remaining_term"
     term = Figure(term_label, round(term_value, 2), "years", term_sources)
     share = tables.parameter("entry_fee_share")
 
@@ -64,16 +70,59 @@ def payment_forms(request: RoyaltyRequest, rate: RateRange, tables: RoyaltyTable
             f"rate less the {share.value:g} paid as entry fee", value, figure.unit, sources
         )
 
+    lump_sum = RateRange(lump(rate.low), lump(rate.mid), lump(rate.high))
+    entry_fee = RateRange(entry(rate.low), entry(rate.mid), entry(rate.high))
+    budget = None
+    if request.budget_yuan is not None and request.budget_yuan > 0:
+        budget = _affordability(request.budget_yuan, rate.mid, term, lump_sum, entry_fee)
     return PaymentForms(
         annual_sales_yuan=sales,
+        sales_origin=origin,
         term_years=term,
-        lump_sum_yuan=RateRange(lump(rate.low), lump(rate.mid), lump(rate.high)),
-        entry_fee_yuan=RateRange(entry(rate.low), entry(rate.mid), entry(rate.high)),
+        term_origin=term_origin,
+        lump_sum_yuan=lump_sum,
+        entry_fee_yuan=entry_fee,
         running_royalty_pct=RateRange(running(rate.low), running(rate.mid), running(rate.high)),
+        budget=budget,
         note=(
             "lump sums are not discounted: a licensee paying up front may ask for a discount; "
             "entry fee plus running royalty costs the same as the royalty alone over the term"
         ),
+    )
+
+
+def _affordability(
+    budget_yuan: float, mid_rate: Figure, term: Figure, lump_sum: RateRange, entry_fee: RateRange
+) -> Affordability:
+    """Return the up-front costs as shares of the budget, and the sales the budget covers.
+
+    A budget is what the licensee can pay, not what it sells, so it prices nothing: it is set
+    beside the fee, and turned round into the annual sales at which the middle lump sum
+    (mid rate × sales × term) would use it all.
+    """
+    budget = Figure("the licensee's budget", budget_yuan, "yuan", (INPUT,))
+
+    def share(figure: Figure, label: str) -> Figure:
+        value = round(100 * figure.value / budget_yuan, 1)
+        return Figure(label, value, "% of the budget", unique((*figure.sources, INPUT)))
+
+    def shares(forms: RateRange, label: str) -> RateRange:
+        return RateRange(share(forms.low, label), share(forms.mid, label), share(forms.high, label))
+
+    per_yuan_of_sales = mid_rate.value / 100 * term.value
+    covered = None
+    if per_yuan_of_sales > 0:
+        covered = Figure(
+            "annual sales at which the middle lump sum equals the budget",
+            round(budget_yuan / per_yuan_of_sales, -2),
+            "yuan",
+            unique((INPUT, *mid_rate.sources, *term.sources)),
+        )
+    return Affordability(
+        budget_yuan=budget,
+        lump_sum_pct_of_budget=shares(lump_sum, "lump sum as % of the budget"),
+        entry_fee_pct_of_budget=shares(entry_fee, "entry fee as % of the budget"),
+        sales_covered_yuan=covered,
     )
 
 

@@ -120,6 +120,8 @@ def match_demand(
         offset=offset,
         hidden=hidden,
         verdicts=verdicts,
+        # The demand's budget is set beside each listing's fees (see royalty.brief_for_request).
+        budget_yuan=demand.budget_yuan,
     )
 
 
@@ -161,6 +163,7 @@ def _listing_page(
     offset: int,
     hidden: Sequence[int],
     verdicts: dict[int, Verdict],
+    budget_yuan: float | None = None,
 ) -> ListingMatchPage:
     if not np.isfinite(vector).all() or float(np.linalg.norm(vector)) < 0.5:
         # Only a text with nothing the embedder can represent gets here (punctuation alone,
@@ -210,6 +213,7 @@ def _listing_page(
                     tables=royalty_tables,
                     listing_id=candidate.id,
                     licensee_industry=industry,
+                    budget_yuan=budget_yuan,
                 ),
             )
         )

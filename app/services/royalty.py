@@ -9,16 +9,19 @@ listing shown on many result pages is priced once.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import replace
 from functools import cache, lru_cache
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Listing, RoyaltyTable, RoyaltyTableKind, RoyaltyTableRow
-from app.schemas import FigureRange, RoyaltyBrief
+from app.schemas import FigureRange, RoyaltyBrief, RoyaltyRead
+from app.services import royalty_words
 from app.services.listings import remaining_years
 from app.validation.industry import DATA_DIR, normalize_industry_code
 from matching.royalty import (
@@ -30,6 +33,7 @@ from matching.royalty import (
     suggest,
 )
 from matching.royalty_tables import LicenceStat, Margin, RoyaltyTables, Source, load_tables
+from matching.royalty_types import RateRange
 
 ROYALTY_DATA_DIR = DATA_DIR / "royalty"
 _SUGGESTION_CACHE_SIZE = 20_000
@@ -134,6 +138,7 @@ def request_for(
     licensee_industry: str | None = None,
     exclusivity: Exclusivity = "non_exclusive",
     annual_sales_yuan: float | None = None,
+    budget_yuan: float | None = None,
 ) -> RoyaltyRequest:
     """Return the royalty model's input for a stored listing."""
     patent_type: PatentKind = listing.patent_type.value
@@ -153,6 +158,7 @@ def request_for(
             term_years=listing.licence_term_years,
         ),
         annual_sales_yuan=annual_sales_yuan,
+        budget_yuan=budget_yuan,
     )
 
 
@@ -161,22 +167,27 @@ def _suggest(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestio
     return suggest(request, tables)
 
 
-def suggest_for_listing(
+def read_for_listing(
     listing: Listing,
     *,
     tables: RoyaltyTables,
     licensee_industry: str | None = None,
     exclusivity: Exclusivity = "non_exclusive",
     annual_sales_yuan: float | None = None,
-) -> RoyaltySuggestion:
-    """Return the royalty suggestion for a listing under `tables` (memoised)."""
+    budget_yuan: float | None = None,
+) -> RoyaltyRead:
+    """Return the whole royalty suggestion for a listing under `tables`, in words too."""
     request = request_for(
         listing,
         licensee_industry=licensee_industry,
         exclusivity=exclusivity,
         annual_sales_yuan=annual_sales_yuan,
+        budget_yuan=budget_yuan,
     )
-    return _suggest(request, tables)
+    suggestion = _suggest(request, tables)
+    words = royalty_words.guidance(suggestion, tables, budget_from="request")
+    fields = {f.name: getattr(suggestion, f.name) for f in dataclasses.fields(suggestion)}
+    return RoyaltyRead(**fields, guidance=words)
 
 
 def brief_for_request(
@@ -185,52 +196,76 @@ def brief_for_request(
     tables: RoyaltyTables,
     listing_id: int,
     licensee_industry: str | None,
+    budget_yuan: float | None = None,
 ) -> RoyaltyBrief:
     """Return the brief of a listing's suggestion, as match results carry it (memoised).
 
-    `request` is the listing's `request_for` without a licensee industry; this one is set here.
+    `request` is the listing's `request_for` for no licensee in particular; the licensee's
+    industry and budget (a demand's) are set here. Its sales are not known, so the fees are
+    priced for the example sales, and the budget is set beside them.
     """
-    request = replace(request, licensee_industry=licensee_industry)
-    return _brief(request, tables, listing_id, licensee_industry)
+    request = replace(request, licensee_industry=licensee_industry, budget_yuan=budget_yuan)
+    return _brief(request, tables, listing_id)
 
 
 @lru_cache(maxsize=_SUGGESTION_CACHE_SIZE)
-def _brief(
-    request: RoyaltyRequest, tables: RoyaltyTables, listing_id: int, licensee_industry: str | None
-) -> RoyaltyBrief:
-    return brief(
-        _suggest(request, tables), listing_id=listing_id, licensee_industry=licensee_industry
-    )
+def _brief(request: RoyaltyRequest, tables: RoyaltyTables, listing_id: int) -> RoyaltyBrief:
+    return brief(_suggest(request, tables), tables, listing_id=listing_id, request=request)
 
 
 def brief(
-    suggestion: RoyaltySuggestion, *, listing_id: int, licensee_industry: str | None
+    suggestion: RoyaltySuggestion,
+    tables: RoyaltyTables,
+    *,
+    listing_id: int,
+    request: RoyaltyRequest,
 ) -> RoyaltyBrief:
     """Return the headline of a suggestion and the path of the whole of it."""
     rate, payment = suggestion.rate_pct, suggestion.payment
     sources = dict.fromkeys(s for f in (rate.low, rate.mid, rate.high) for s in f.sources)
     declared = suggestion.declared
-    detail = f"/v1/listings/{listing_id}/royalty"
-    if licensee_industry:
-        detail += f"?industry_code={licensee_industry}"
+    words = royalty_words.guidance(suggestion, tables, budget_from="demand")
     return RoyaltyBrief(
-        rate_pct=FigureRange(low=rate.low.value, mid=rate.mid.value, high=rate.high.value),
-        lump_sum_yuan=FigureRange(
-            low=payment.lump_sum_yuan.low.value,
-            mid=payment.lump_sum_yuan.mid.value,
-            high=payment.lump_sum_yuan.high.value,
-        ),
+        rate_pct=_figures(rate),
+        lump_sum_yuan=_figures(payment.lump_sum_yuan),
+        entry_fee_yuan=_figures(payment.entry_fee_yuan),
+        running_royalty_pct=_figures(payment.running_royalty_pct),
         term_years=payment.term_years.value,
         annual_sales_yuan=payment.annual_sales_yuan.value,
+        annual_sales_origin=payment.sales_origin,
+        budget_yuan=None if payment.budget is None else payment.budget.budget_yuan.value,
+        lump_sum_pct_of_budget=(
+            None if payment.budget is None else _figures(payment.budget.lump_sum_pct_of_budget)
+        ),
         industry_code=suggestion.industry.code,
         industry_origin=suggestion.industry.origin,
         method=suggestion.evidence.method,
         level=suggestion.evidence.level,
-        fallback=suggestion.evidence.fallback,
+        fallback=royalty_words.fallback_words(suggestion.evidence.fallback),
         confidence=suggestion.confidence,
         declared_position=None if declared is None else declared.position,
         declared_flagged=False if declared is None else declared.flagged,
-        declared_reason=None if declared is None else declared.reason,
+        declared_reason=words.declared,
+        guidance=words,
         sources=list(sources),
-        detail=detail,
+        detail=_detail_path(listing_id, request),
     )
+
+
+def _figures(rates: RateRange) -> FigureRange:
+    return FigureRange(low=rates.low.value, mid=rates.mid.value, high=rates.high.value)
+
+
+def _detail_path(listing_id: int, request: RoyaltyRequest) -> str:
+    """Return the path of the whole suggestion for the same industry, sales and budget."""
+    query: dict[str, str] = {}
+    if request.licensee_industry:
+        query["industry_code"] = request.licensee_industry
+    for name, amount in (
+        ("annual_sales_yuan", request.annual_sales_yuan),
+        ("budget_yuan", request.budget_yuan),
+    ):
+        if amount is not None:
+            query[name] = f"{amount:.2f}".rstrip("0").rstrip(".")
+    path = f"/v1/listings/{listing_id}/royalty"
+    return f"{path}?{urlencode(query)}" if query else path

@@ -51,6 +51,7 @@ def test_any_role_gets_a_sourced_range(client: TestClient, actors: Actors, role:
         "code": "C39",
         "origin": "listing",
         "detail": "the industry the TTO gave for the listing",
+        "ipc_code": None,
     }
     assert result["confidence"] == "medium"
     assert {"miit-2023-electronics", "goldscheider-2002"} <= source_ids(result)
@@ -84,7 +85,10 @@ def test_licensee_industry_exclusivity_and_sales_change_the_answer(
     assert result["industry"]["code"] == "C34"
     assert result["industry"]["origin"] == "licensee"
     assert result["evidence"]["level"] == "national"
-    assert "no sourced profit margin for C34" in result["evidence"]["fallback"]
+    assert result["evidence"]["fallback"] == [
+        {"code": "no_margin", "params": {"industry": "C34"}},
+        {"code": "no_margin", "params": {"industry": "C"}},
+    ]
     assert result["confidence"] == "low"
     assert result["exclusivity"] == "exclusive"
     assert any("Patent Law art. 51" in note for note in result["notes"])

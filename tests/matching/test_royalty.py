@@ -15,6 +15,7 @@ from matching.royalty import (
     DeclaredFee,
     Exclusivity,
     PatentKind,
+    Reason,
     RoyaltyRequest,
     RoyaltySuggestion,
     suggest,
@@ -195,11 +196,15 @@ def test_division_without_margin_falls_back_with_lower_confidence() -> None:
     sourced = suggest(base_request(licensee_industry="C39"), TABLES)
     fallback = suggest(base_request(licensee_industry="C34"), TABLES)
     assert sourced.evidence.level == "division"
-    assert sourced.evidence.fallback is None
+    assert sourced.evidence.fallback == ()
     assert fallback.evidence.level == "national"
-    assert fallback.evidence.fallback is not None
-    assert "no sourced profit margin for C34" in fallback.evidence.fallback
-    assert "used the national margin" in fallback.evidence.fallback
+    assert fallback.evidence.fallback == (
+        Reason("no_margin", {"industry": "C34"}),
+        Reason("no_margin", {"industry": "C"}),
+    )
+    assert fallback.evidence.basis == Reason(
+        "national_margin", {"year": 2023, "margin_pct": 5.76}
+    )
     order = CONFIDENCE_ORDER.index
     assert order(fallback.confidence) < order(sourced.confidence)
 

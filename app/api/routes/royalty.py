@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentKey, ListingId, SessionDep
+from app.schemas import RoyaltyRead
 from app.services import listings, royalty
-from matching.royalty import Exclusivity, RoyaltySuggestion
+from matching.royalty import Exclusivity
 
 router = APIRouter(prefix="/v1/listings", tags=["royalty"])
 
@@ -29,14 +30,24 @@ def listing_royalty(
         float | None,
         Query(gt=0, le=1e13, description="the licensee's expected annual net sales, in yuan"),
     ] = None,
-) -> RoyaltySuggestion:
-    """Suggest a royalty range for one listing, with every figure's source."""
+    budget_yuan: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=1e13,
+            description="what the licensee can pay, in yuan: compared with the fees, "
+            "never taken for its sales",
+        ),
+    ] = None,
+) -> RoyaltyRead:
+    """Suggest a royalty range for one listing, with every figure's source, and in words."""
     industry = royalty.licensee_industry(industry_code, loc=("query", "industry_code"))
     listing = listings.get(session=session, listing_id=listing_id)
-    return royalty.suggest_for_listing(
+    return royalty.read_for_listing(
         listing,
         tables=royalty.current_tables(session),
         licensee_industry=industry,
         exclusivity=exclusivity,
         annual_sales_yuan=annual_sales_yuan,
+        budget_yuan=budget_yuan,
     )
