@@ -135,7 +135,7 @@ def entry_fee_words(payment: PaymentForms, tables: RoyaltyTables) -> Localized:
         cite=cite((share.source,)),
     )
     return tr(
-        "入门费加提成：先付入门费约 {fees}，再按净销售额的 {rates} 提成；"
+        "入门费加提成：先付入门费约 {fees}，再按净销售额的 {rates}提成；"
         "许可期内合计与一次性支付相同。",
         "Entry fee plus royalty: an entry fee of about {fees} up front, then {rates} of net "
         "sales; over the term both forms cost the same.",

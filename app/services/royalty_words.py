@@ -153,7 +153,7 @@ def _method(suggestion: RoyaltySuggestion, tables: RoyaltyTables) -> Localized:
             tr("，{n} 份", ", {n} contracts", n=stat.contracts) if stat.contracts else tr("", "")
         )
         head = tr(
-            "按同行业许可统计估算：国家知识产权局备案的 {industry} 专利许可合同"
+            "按同行业许可统计估算：国家知识产权局备案的 {industry}专利许可合同"
             "（{year} 年{contracts}）提成费率为 {rates}{cite}",
             "Estimated from same-industry licence statistics: licences recorded by CNIPA in "
             "{industry} ({year}{contracts}) carry royalty rates of {rates}{cite}",
@@ -233,9 +233,9 @@ def _clauses(reasons: tuple[Reason, ...]) -> list[Localized]:
 def _no_margin(codes: list[Param]) -> Localized:
     names = [industry_name(code) for code in codes]
     if len(names) == 1:
-        return tr("{a} 无有来源的销售利润率", "no sourced profit margin for {a}", a=names[0])
+        return tr("{a}无有来源的销售利润率", "no sourced profit margin for {a}", a=names[0])
     return tr(
-        "{all} 均无有来源的销售利润率",
+        "{all}均无有来源的销售利润率",
         "no sourced profit margin for {all}",
         all=join(names, "、", " or "),
     )
@@ -265,7 +265,7 @@ def _clause(reason: Reason) -> Localized:
             )
         case "no_licence_statistics":
             return tr(
-                "{industry} 没有导入的许可统计",
+                "{industry}没有导入的许可统计",
                 "no licence statistics imported for {industry}",
                 industry=industry,
             )
@@ -343,7 +343,7 @@ def improvement(item: Improvement) -> Localized:
     industry = industry_name(p["industry"])
     if item.code == "import_licence_statistics":
         return tr(
-            "由运营方导入国家知识产权局分行业专利许可备案统计（含 {industry} 的提成费率），"
+            "由运营方导入国家知识产权局分行业专利许可备案统计（含 {industry}的提成费率），"
             "置信度可升至{to}",
             "have the operator import CNIPA's recorded-licence statistics by industry (with "
             "royalty rates for {industry}): confidence can rise to {to}",
@@ -351,8 +351,7 @@ def improvement(item: Improvement) -> Localized:
             to=to,
         )
     return tr(
-        "由运营方导入国家统计局分行业利润表（含 {industry} 的营业收入和利润总额），"
-        "置信度可升至{to}",
+        "由运营方导入国家统计局分行业利润表（含 {industry}的营业收入和利润总额），置信度可升至{to}",
         "have the operator import NBS's profit table by industry (with revenue and total "
         "profit for {industry}): confidence can rise to {to}",
         industry=industry,

@@ -202,9 +202,7 @@ def test_division_without_margin_falls_back_with_lower_confidence() -> None:
         Reason("no_margin", {"industry": "C34"}),
         Reason("no_margin", {"industry": "C"}),
     )
-    assert fallback.evidence.basis == Reason(
-        "national_margin", {"year": 2023, "margin_pct": 5.76}
-    )
+    assert fallback.evidence.basis == Reason("national_margin", {"year": 2023, "margin_pct": 5.76})
     order = CONFIDENCE_ORDER.index
     assert order(fallback.confidence) < order(sourced.confidence)
 
