@@ -96,6 +96,68 @@ def test_licensee_industry_exclusivity_and_sales_change_the_answer(
     assert result["payment"]["annual_sales_yuan"]["sources"] == ["input"]
 
 
+def test_guidance_is_in_chinese_by_default_for_the_sales_and_budget_given(
+    client: TestClient, actors: Actors
+) -> None:
+    # The factory's listing: C34, an invention with over 10 years left, 3% declared for 3 years.
+    listing = create_listing(client, actors.tto)
+    params = {"annual_sales_yuan": 5_000_000, "budget_yuan": 300_000}
+    chinese = {**actors.sme.headers, "Accept-Language": "zh-CN,zh;q=0.9"}
+    result = body(royalty(client, listing["id"], chinese, **params))
+    assert result["confidence"] == "low"
+    assert result["payment"]["sales_origin"] == "given"
+    assert result["payment"]["budget"]["budget_yuan"] == {
+        "label": "the licensee's budget",
+        "value": 300_000,
+        "unit": "yuan",
+        "sources": ["input"],
+    }
+    words = result["guidance"]
+    # 1.32% / 1.44% / 1.92% × 5,000,000 yuan × 3 years: 198,000 / 216,000 / 288,000 yuan.
+    assert words["summary"] == (
+        "建议许可费为净销售额的 1.32%–1.92%（中值 1.44%），按利润分成法估算，置信度低。"
+        "一次性支付约 19.8–28.8 万元（按年销售额 500 万元，许可期 3 年），约为预算的 66%–96%。"
+    )
+    assert words["method_label"] == "利润分成法"
+    assert words["confidence_label"] == "低"
+    assert words["sales_basis"] == (
+        "按提供的年销售额 500 万元估算〔input〕；许可方声明的许可期 3 年〔input〕。"
+    )
+    assert words["budget"] == (
+        "提供的预算 30 万元〔input〕：一次性支付约为预算的 66%–96%，入门费约为预算的 "
+        "13.2%–19.2%；按中值费率和 3 年许可期，预算够一次性支付年销售额约 694 万元以内的许可，"
+        "销售额更高时宜选入门费加提成。预算是企业能支付的金额，不是销售额，因此不用来推算费用。"
+    )
+    assert words["declared"] == (
+        "许可方声明的费用折合净销售额的 3.00%（按上述销售额和许可期），高于建议区间上限 1.92%。"
+    )
+    assert len(words["how_to_improve"]) == 2
+
+
+def test_guidance_is_in_english_on_request(client: TestClient, actors: Actors) -> None:
+    listing = create_listing(client, actors.tto)
+    result = body(royalty(client, listing["id"], actors.sme.headers, budget_yuan=300_000))
+    words = result["guidance"]
+    assert words["summary"] == (
+        "Suggested royalty: 1.32%–1.92% (middle 1.44%) of net sales, by the profit-split "
+        "method; confidence low. Lump sum about 396,000–576,000 yuan (for an example of "
+        "10,000,000 yuan of annual sales, over 3 years), about 132%–192% of the budget."
+    )
+    assert words["sales_basis"] == (
+        "No annual sales given: priced for an example of 10,000,000 yuan of annual sales "
+        "[patentbridge-model]; the licence term the licensor declared, 3 years [input]."
+    )
+    assert words["how_to_improve"] == [
+        "have the operator import CNIPA's recorded-licence statistics by industry (with "
+        "royalty rates for C34 Manufacture of general-purpose machinery): confidence can rise "
+        "to high",
+        "have the operator import NBS's profit table by industry (with revenue and total "
+        "profit for C34 Manufacture of general-purpose machinery): confidence can rise to "
+        "medium",
+    ]
+    assert result["payment"]["sales_origin"] == "example"
+
+
 def test_declared_fixed_fee_is_compared_over_the_term(client: TestClient, actors: Actors) -> None:
     # 40,000 yuan over 2 years of 10 million yuan sales is 0.2% of sales: far under 0.98%.
     licence = {"royalty_type": "fixed", "fixed_fee_yuan": 40_000, "term_years": 2}
@@ -174,6 +236,7 @@ def test_missing_key_is_401(client: TestClient, actors: Actors) -> None:
         ({"industry_code": "C65"}, ["query", "industry_code"], "belongs to section I"),
         ({"exclusivity": "shared"}, ["query", "exclusivity"], "Input should be"),
         ({"annual_sales_yuan": -5}, ["query", "annual_sales_yuan"], "greater than 0"),
+        ({"budget_yuan": 0}, ["query", "budget_yuan"], "greater than 0"),
     ],
 )
 def test_bad_parameters_are_422(

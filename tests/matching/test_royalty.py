@@ -94,6 +94,7 @@ request_strategy = st.builds(
     ipc_codes=st.lists(st.sampled_from(IPC), max_size=2).map(tuple),
     declared=declared_strategy,
     annual_sales_yuan=st.one_of(st.none(), st.floats(min_value=1e4, max_value=1e11)),
+    budget_yuan=st.one_of(st.none(), st.floats(min_value=1, max_value=1e10)),
 )
 
 
