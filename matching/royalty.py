@@ -12,7 +12,9 @@ each payment form. Evidence, best first:
 4. published international ranges, as a sanity band only.
 
 Every number in a `RoyaltySuggestion` is a `Figure` or `Coefficient` naming the ids of its
-sources, and `RoyaltySuggestion.sources` holds each of those sources.
+sources, and `RoyaltySuggestion.sources` holds each of those sources. Why the confidence is what
+it is, and which data would raise it, are codes with parameters (`royalty_confidence`) for the
+caller to word. A licensee's budget is set beside the fees, never taken for its sales.
 """
 
 from __future__ import annotations
