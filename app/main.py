@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
 from app.api import errors
+from app.api.admission import Admission
 from app.api.deps import gate
 from app.api.language import RequestLanguage
-from app.api.limits import BodySizeLimit
 from app.api.observe import RequestObserver
 from app.api.ratelimit import RateLimiter
 from app.api.routes import (
@@ -78,14 +78,19 @@ def create_app(
         lifespan=lifespan,
         # Default-deny: every route needs a valid key unless deps.PUBLIC_PATHS names it.
         dependencies=[Depends(gate)],
+        # A trailing-slash redirect would be answered before any key check, with a Location
+        # built from the caller's Host header; `/v1/listings/` is a plain 404 instead.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(
         rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     errors.install(app)
+    # Inside the observer, so that refusals are logged and counted: nothing reads a body
+    # before its key and size are checked.
     app.add_middleware(
-        BodySizeLimit,
+        Admission,
         json_limit=settings.max_request_kb * 1024,
         upload_limit=settings.max_upload_bytes,
     )

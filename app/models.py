@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,8 +23,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -38,6 +41,24 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """Return the current time in UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+# Ids are 32-bit integers in the database (app/schemas.py MAX_ID checks them on input).
+MAX_ROW_ID = 2**31 - 1
+
+
+def random_id(context: DefaultExecutionContext) -> int:
+    """Return an unused random id for the row being inserted.
+
+    For private records (demands): a sequence would let an SME count everybody's demands
+    from the gaps between its own ids. Two inserts picking the same new id at the same moment
+    (about 1 in 2**31) fail on the primary key and are answered as an error, not merged.
+    """
+    column = context.current_column
+    while True:
+        candidate = secrets.randbelow(MAX_ROW_ID) + 1
+        if context.connection.scalar(select(column).where(column == candidate)) is None:
+            return candidate
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -236,7 +257,8 @@ class Demand(Base):
 
     __tablename__ = "demands"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, not a sequence: ids must not reveal how many demands others posted.
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=random_id)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )

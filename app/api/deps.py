@@ -6,12 +6,18 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, Final
 
 from fastapi import Depends, Path, Request, Security
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.routing import BaseRoute
+from starlette.types import Scope
 
 from app.api.ratelimit import RateLimiter
 from app.config import Settings
 from app.errors import Forbidden, Unauthenticated
+from app.i18n import tr
 from app.models import ApiKey, Role
 from app.search.engine import SearchEngine
 from app.services import keys
@@ -53,22 +59,65 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 # Routes anyone may call without a key; every other route needs one (default-deny).
-PUBLIC_PATHS: Final = frozenset({"/healthz", "/readyz", "/metrics"})
+PUBLIC_PATHS: Final = frozenset({"/healthz", "/readyz"})
+_SCOPE_KEY: Final = "api_key"
 
 
-def gate(request: Request, session: SessionDep) -> None:
-    """Authenticate every non-public route and charge the key's rate limit.
+def needs_key(route: BaseRoute | None) -> bool:
+    """Return whether `route` may only be called with a valid key.
+
+    API routes carry `gate`; the framework's own routes (the docs, the OpenAPI schema) do not,
+    and no route at all means the router answers 404 or 405 without reading the body.
+    """
+    return isinstance(route, APIRoute) and route.path_format not in PUBLIC_PATHS
+
+
+def presented_key(headers: Headers) -> str | None:
+    """Return the key a request presents: `X-API-Key`, or a bearer token (what Prometheus sends)."""
+    key = headers.get("X-API-Key")
+    if key is None:
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else None
+    return key or None
+
+
+def is_admitted(scope: Scope) -> bool:
+    """Return whether `admit` has already let this request in."""
+    return _SCOPE_KEY in scope.get("state", {})
+
+
+def admit(scope: Scope) -> ApiKey:
+    """Authenticate the request's key, charge its rate limit and keep it in the request scope.
+
+    The one key check of a request, by whichever asks first: `Admission` when the route
+    reads a body (before any of it is read), `gate` otherwise. It blocks on the database:
+    run it in a worker thread. The key is detached from the short session it was read in;
+    `gate` attaches it to the request's session.
+    """
+    app_state = scope["app"].state
+    factory: sessionmaker[Session] = app_state.session_factory
+    with factory() as session:
+        key = keys.authenticate(session=session, presented=presented_key(Headers(scope=scope)))
+    limiter: RateLimiter = app_state.rate_limiter
+    limiter.take(key.id)
+    scope.setdefault("state", {})[_SCOPE_KEY] = key
+    return key
+
+
+async def gate(request: Request, session: SessionDep) -> None:
+    """Give every non-public route the key `admit` checked, attached to the request's session.
 
     Installed once for the whole application, so a route that forgets to declare a key is
     still closed, and no spelling of a path that reaches a route can skip the check.
     """
-    route = request.scope.get("route")
-    if getattr(route, "path_format", None) in PUBLIC_PATHS:
+    if not needs_key(request.scope.get("route")):
         return
-    key = keys.authenticate(session=session, presented=request.headers.get("X-API-Key"))
-    limiter: RateLimiter = request.app.state.rate_limiter
-    limiter.take(key.id)
-    request.state.api_key = key
+    key: ApiKey | None = request.scope.get("state", {}).get(_SCOPE_KEY)
+    if key is None:
+        key = await run_in_threadpool(admit, request.scope)
+    # No SQL: the row was just read; routes then lazy-load through the request's session.
+    # (`request.state` is `scope["state"]`: this replaces the detached key with the attached.)
+    request.state.api_key = session.merge(key, load=False)
 
 
 async def current_key(
@@ -81,7 +130,10 @@ async def current_key(
     """
     key: ApiKey | None = getattr(request.state, "api_key", None)
     if key is None:  # a public route declaring a key: refuse rather than serve it unchecked
-        raise Unauthenticated("missing X-API-Key header", loc=("header", "X-API-Key"))
+        raise Unauthenticated(
+            tr("缺少 X-API-Key 请求头：请附上你的 API 密钥", "missing X-API-Key header"),
+            loc=("header", "X-API-Key"),
+        )
     return key
 
 
@@ -94,7 +146,14 @@ def require_role(*roles: Role) -> Callable[[ApiKey], Awaitable[ApiKey]]:
 
     async def check(key: CurrentKey) -> ApiKey:
         if key.role not in roles:
-            raise Forbidden(f"this needs a key with role {allowed}; yours is {key.role.value}")
+            raise Forbidden(
+                tr(
+                    "此操作需要角色为 {allowed} 的密钥；你的密钥角色是 {role}",
+                    "this needs a key with role {allowed}; yours is {role}",
+                    allowed=allowed,
+                    role=key.role.value,
+                )
+            )
         return key
 
     return check

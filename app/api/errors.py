@@ -40,12 +40,17 @@ def error_response(status_code: int, problems: list[Problem]) -> JSONResponse:
     )
 
 
-async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PatentBridgeError)
+def service_error_response(exc: PatentBridgeError) -> JSONResponse:
+    """Return the API's answer to one of the service's own errors."""
     response = error_response(exc.status_code, exc.problems)
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
+
+
+async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PatentBridgeError)
+    return service_error_response(exc)
 
 
 async def _stale_write(request: Request, exc: Exception) -> JSONResponse:

@@ -1,51 +1,33 @@
-"""Request-size limits, enforced before a body reaches a route."""
+"""Request-size limits: which body limit a route has, and the error for a body over it."""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from typing import Final
 
-from app.api.errors import error_response
-from app.errors import PayloadTooLarge, Problem
+from starlette.routing import BaseRoute
 
+from app.errors import PayloadTooLarge
+from app.i18n import tr
+
+# The only route that takes a file; every other body is JSON and gets the small limit.
+UPLOAD_ROUTES: Final = frozenset({("POST", "/v1/listings/import")})
 # Multipart framing (boundaries, part headers) on top of the file itself.
-_MULTIPART_OVERHEAD = 64 * 1024
+MULTIPART_OVERHEAD: Final = 64 * 1024
 
 
-class BodySizeLimit:
-    """Refuse request bodies over a limit with 413, whether or not they declare a length."""
+def body_limit(method: str, route: BaseRoute | None, *, json_limit: int, upload_limit: int) -> int:
+    """Return the largest body, in bytes, that `method` on the matched `route` may send."""
+    path = getattr(route, "path_format", None)
+    return upload_limit + MULTIPART_OVERHEAD if (method, path) in UPLOAD_ROUTES else json_limit
 
-    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
-        self.app = app
-        self.json_limit = json_limit
-        self.upload_limit = upload_limit + _MULTIPART_OVERHEAD
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.upload_limit if scope["path"].endswith("/import") else self.json_limit
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            problem = Problem(
-                msg=f"request body is larger than the limit of {limit // 1024} KB",
-                loc=("body",),
-                type="too_large",
-            )
-            await error_response(413, [problem])(scope, receive, send)
-            return
-
-        received = 0
-
-        async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise PayloadTooLarge(
-                        f"request body is larger than the limit of {limit // 1024} KB",
-                        loc=("body",),
-                    )
-            return message
-
-        await self.app(scope, counted_receive, send)
+def too_large(limit: int) -> PayloadTooLarge:
+    """Return the error for a request body over `limit` bytes."""
+    return PayloadTooLarge(
+        tr(
+            "请求体超过上限 {kb} KB：请缩小后再发送",
+            "request body is larger than the limit of {kb} KB",
+            kb=limit // 1024,
+        ),
+        loc=("body",),
+    )

@@ -87,6 +87,8 @@ ALERT_DEPTH = 100
 # retrievers, or first by meaning and within the top 92 by words (README, alerts).
 HOLDER_MIN_SCORE = 0.8
 _IN_CHUNK = 500
+# Demands in the order they were posted (their ids are random), so alerts read oldest first.
+_OLDEST_FIRST = (Demand.created_at, Demand.id)
 # Key of the PostgreSQL advisory lock that serialises alert runs ("PBAL").
 _RUN_LOCK = 0x5042414C
 
@@ -130,13 +132,13 @@ def record_new_matches(
         demand_query = select(Demand).where(
             Demand.status == DemandStatus.OPEN, Demand.alert_min_score.is_not(None)
         )
-        watching = list(session.scalars(demand_query.order_by(Demand.id)))
+        watching = list(session.scalars(demand_query.order_by(*_OLDEST_FIRST)))
     public_query = select(Demand).where(
         Demand.status == DemandStatus.OPEN, Demand.visibility == Visibility.PUBLIC
     )
     if floor is not None:
         public_query = public_query.where(Demand.updated_at > floor)
-    new_public = list(session.scalars(public_query.order_by(Demand.id)))
+    new_public = list(session.scalars(public_query.order_by(*_OLDEST_FIRST)))
     if changed and (watching or new_public):
         engine.refresh(session, changed)
     recorder = _Recorder(session, engine, run, floor)

@@ -117,4 +117,6 @@ def list_own(
     query = select(Demand).where(Demand.organisation_id == organisation_id)
     if not include_withdrawn:
         query = query.where(Demand.status == DemandStatus.OPEN)
-    return pages.page(session, query, Demand.id.desc(), limit=limit, offset=offset)
+    # Ids are random (app/models.py): the time says which is newest.
+    order = (Demand.created_at.desc(), Demand.id.desc())
+    return pages.page(session, query, *order, limit=limit, offset=offset)

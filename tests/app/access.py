@@ -20,7 +20,7 @@ from tests.factories import listing_payload
 CALLERS = ("anonymous", "revoked", "operator", "other_sme", "other_tto", "sme", "tto")
 
 # Routes that answer without a key, and the framework's own documentation routes.
-PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/readyz")}
 DOC_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
@@ -101,7 +101,8 @@ ANY_KEY = statuses(200)
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/healthz"): Entry(statuses(200, anonymous=200, revoked=200)),
     ("GET", "/readyz"): Entry(statuses(200, anonymous=200, revoked=200)),
-    ("GET", "/metrics"): Entry(statuses(200, anonymous=200, revoked=200)),
+    # Request counts would let anyone count others' private demands: operators only.
+    ("GET", "/metrics"): Entry(statuses(403, operator=200), fuzz_as="operator"),
     ("POST", "/v1/listings"): Entry(
         statuses(403, tto=201, other_tto=201), _listing_body, writes=True
     ),

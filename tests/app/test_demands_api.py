@@ -419,3 +419,29 @@ def test_withdrawn_demand_stays_readable_to_its_owner(client: TestClient, actors
 def test_withdrawing_an_unknown_demand_is_404(client: TestClient, actors: Actors) -> None:
     response = client.delete(f"/v1/demands/{UNKNOWN_ID}", headers=actors.sme.headers)
     assert (response.status_code, response.json()) == (404, not_found(UNKNOWN_ID))
+
+
+def test_demand_ids_are_random_so_no_one_can_count_others_demands(
+    client: TestClient, actors: Actors
+) -> None:
+    ids = [
+        create_demand(client, actor)["id"]
+        for _ in range(10)
+        for actor in (actors.sme, actors.other_sme)
+    ]
+
+    steps = [later - earlier for earlier, later in zip(ids, ids[1:], strict=False)]
+    # A sequence steps by 1; 19 random 31-bit ids all but never do (odds about 1 in 10**8).
+    assert 1 not in steps
+    assert len(set(ids)) == 20
+    assert all(1 <= demand_id <= 2**31 - 1 for demand_id in ids)
+
+
+def test_own_demands_list_newest_first_whatever_their_random_ids(
+    client: TestClient, actors: Actors
+) -> None:
+    created = [create_demand(client, actors.sme)["id"] for _ in range(5)]
+
+    listed = client.get("/v1/demands", headers=actors.sme.headers).json()["items"]
+
+    assert [item["id"] for item in listed] == created[::-1]

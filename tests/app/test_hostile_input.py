@@ -156,3 +156,59 @@ def test_probing_query_parameters_get_a_422_never_a_crash_or_data(
 
     assert response.status_code == 422, response.text
     assert len(response.content) < 2_000
+
+
+IF_MATCH_MESSAGE = (
+    'If-Match must be the ETag of the current version, such as "3" '
+    "(read the record first and send its ETag header back unchanged)"
+)
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    [
+        b'"\xb2"',  # "²" in Latin-1: `str.isdigit` says yes, `int` says no
+        b'"' + b"9" * 4301 + b'"',  # past Python's 4,300-digit limit for `int`
+        b'"2147483648"',  # does not fit the 32-bit version column
+        b'"-1"',
+        b'"1.0"',
+        b"",
+    ],
+    ids=["superscript-two", "4301-digits", "past-32-bits", "negative", "decimal", "empty"],
+)
+@pytest.mark.parametrize("resource", ["listings", "demands"])
+def test_a_malformed_if_match_is_a_422_on_the_header_never_a_crash(
+    client: TestClient, actors: Actors, resource: str, if_match: bytes
+) -> None:
+    if resource == "listings":
+        owner, body = actors.tto, listing_payload()
+    else:
+        owner, body = actors.sme, {"title": "轴承监测", "description": "需要轴承振动在线监测技术。"}
+    created = client.post(f"/v1/{resource}", json=body, headers=owner.headers)
+    assert created.status_code == 201, created.text
+
+    response = client.patch(
+        f"/v1/{resource}/{created.json()['id']}",
+        json={"title": "新的标题：轴承在线监测"},
+        headers=owner.headers | {"If-Match": if_match},  # type: ignore[dict-item]
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "detail": [{"msg": IF_MATCH_MESSAGE, "type": "value_error", "loc": ["header", "If-Match"]}]
+    }
+
+
+def test_a_malformed_if_match_is_explained_in_chinese_by_default(
+    client: TestClient, actors: Actors
+) -> None:
+    created = client.post("/v1/listings", json=listing_payload(), headers=actors.tto.headers)
+
+    response = client.patch(
+        f"/v1/listings/{created.json()['id']}",
+        json={"title": "新的标题：轴承在线监测"},
+        headers=actors.tto.headers | {"If-Match": '"v1"', "Accept-Language": "zh"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"].startswith("If-Match 应为当前版本的 ETag")

@@ -179,7 +179,9 @@ def small_client(
         catchup_seconds=0,
     )
     app = create_app(settings, session_factory=session_factory, embedder=HashingEmbedder(64))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(
+        app, raise_server_exceptions=False, headers={"Accept-Language": "en"}
+    ) as test_client:
         yield test_client
 
 

@@ -1,4 +1,4 @@
-"""Liveness, readiness and Prometheus metrics; no key needed (deps.PUBLIC_PATHS)."""
+"""Liveness and readiness (no key: deps.PUBLIC_PATHS), and Prometheus metrics (operator key)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from app.api.deps import EngineDep, SessionDep
+from app.api.deps import EngineDep, OperatorKey, SessionDep
 from app.metrics import Metrics
+from app.search.engine import SearchEngine
 from app.services.matching import index_version
 
 router = APIRouter(tags=["health"])
@@ -20,9 +22,28 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# Monitors often probe with HEAD: the same status as GET, no body.
+@router.head("/healthz", include_in_schema=False)
+def healthz_head() -> Response:
+    """Report that the process is alive, without a body."""
+    return Response(status_code=200)
+
+
 @router.get("/readyz", response_model=None)
 def readyz(session: SessionDep, engine: EngineDep) -> JSONResponse:
     """Report whether the service can answer: database reachable and index loaded."""
+    status_code, body = _readiness(session, engine)
+    return JSONResponse(status_code=status_code, content=body)
+
+
+@router.head("/readyz", include_in_schema=False)
+def readyz_head(session: SessionDep, engine: EngineDep) -> Response:
+    """Report readiness by status alone: 200 when ready, 503 when not."""
+    status_code, _ = _readiness(session, engine)
+    return Response(status_code=status_code)
+
+
+def _readiness(session: Session, engine: SearchEngine) -> tuple[int, dict[str, object]]:
     body: dict[str, object] = {"status": "ready", "database": "ok"}
     try:
         session.execute(text("SELECT 1"))
@@ -36,12 +57,16 @@ def readyz(session: SessionDep, engine: EngineDep) -> JSONResponse:
     }
     if body["database"] != "ok" or not engine.ready:
         body["status"] = "unavailable"
-        return JSONResponse(status_code=503, content=body)
-    return JSONResponse(content=body)
+        return 503, body
+    return 200, body
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(request: Request) -> Response:
-    """Return this process's metrics in the Prometheus text format."""
+def metrics(request: Request, _key: OperatorKey) -> Response:
+    """Return this process's metrics in the Prometheus text format (operator key or bearer).
+
+    Request counts by route and status would let anyone count other callers' private
+    activity (every `POST /v1/demands` 201), so only an operator may scrape.
+    """
     registry: Metrics = request.app.state.metrics
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
