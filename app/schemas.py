@@ -22,7 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.errors import Problem
-from app.i18n import Localized
+from app.i18n import Localized, tr
 from app.models import (
     AlertKind,
     DemandStatus,
@@ -35,6 +35,7 @@ from app.models import (
 )
 from app.validation.industry import normalize_industry_code
 from app.validation.ipc import parse_ipc_list
+from app.validation.labels import field_name, value_name
 from app.validation.messages import message_of
 from app.validation.patent_number import normalize_patent_number, patent_type_from_number
 from app.validation.province import normalize_province
@@ -147,11 +148,23 @@ class LicenceTerms(_Strict):
             given = getattr(self, name) is not None
             if name in required and not given:
                 raise field_error(
-                    name, f"{name} is required when royalty_type is '{self.royalty_type}'"
+                    name,
+                    tr(
+                        "支付方式为{kind}时必须填写{field}",
+                        "{field} is required when royalty_type is {kind}",
+                        field=field_name(name),
+                        kind=value_name(self.royalty_type),
+                    ),
                 )
             if name not in required and given:
                 raise field_error(
-                    name, f"{name} is not used when royalty_type is '{self.royalty_type}'"
+                    name,
+                    tr(
+                        "支付方式为{kind}时不用填写{field}；请删除它，或改用需要它的支付方式",
+                        "{field} is not used when royalty_type is {kind}",
+                        field=field_name(name),
+                        kind=value_name(self.royalty_type),
+                    ),
                 )
         return self
 
@@ -190,21 +203,46 @@ class ListingCreate(ListingFields):
         if self.patent_type is None:
             if implied is None:
                 raise field_error(
-                    "patent_type", "patent_type is required: the patent number does not say it"
+                    "patent_type",
+                    tr(
+                        "请填写专利类型（patent_type）：从这个专利号看不出类型；"
+                        "可填 invention（发明）、utility_model（实用新型）或 design（外观设计）",
+                        "patent_type is required: the patent number does not say it",
+                    ),
                 )
             self.patent_type = PatentType(implied)
         elif implied is not None and implied != self.patent_type.value:
             raise field_error(
                 "patent_type",
-                f"patent_type '{self.patent_type}' disagrees with patent number "
-                f"{self.patent_number}, whose type digit means '{implied}'",
+                tr(
+                    "专利类型 {given} 与专利号 {number} 不符：其类型位表示 {implied}；"
+                    "请改正专利类型或专利号",
+                    "patent_type {given} disagrees with patent number {number}, "
+                    "whose type digit means {implied}",
+                    given=value_name(self.patent_type),
+                    number=self.patent_number,
+                    implied=value_name(implied),
+                ),
             )
         if self.application_date > date.today():
-            raise field_error("application_date", "application_date is in the future")
+            raise field_error(
+                "application_date",
+                tr(
+                    "申请日（application_date）{day} 晚于今天；请填写专利申请的实际日期",
+                    "application_date is in the future",
+                    day=self.application_date,
+                ),
+            )
         if self.grant_date is not None and self.grant_date < self.application_date:
             raise field_error(
                 "grant_date",
-                f"grant_date {self.grant_date} is before application_date {self.application_date}",
+                tr(
+                    "授权公告日（grant_date）{grant} 早于申请日（application_date）{applied}；"
+                    "请核对这两个日期",
+                    "grant_date {grant} is before application_date {applied}",
+                    grant=self.grant_date,
+                    applied=self.application_date,
+                ),
             )
         statutory_end = add_years(
             self.application_date, term_years(self.patent_type, self.application_date)
@@ -214,13 +252,24 @@ class ListingCreate(ListingFields):
         elif self.expiry_date <= self.application_date:
             raise field_error(
                 "expiry_date",
-                f"expiry_date {self.expiry_date} is not after application_date "
-                f"{self.application_date}",
+                tr(
+                    "届满日（expiry_date）{expiry} 不晚于申请日（application_date）{applied}；"
+                    "请核对届满日，不确定时可留空，系统按法定期限计算",
+                    "expiry_date {expiry} is not after application_date {applied}",
+                    expiry=self.expiry_date,
+                    applied=self.application_date,
+                ),
             )
         elif self.grant_date is not None and self.expiry_date < self.grant_date:
             raise field_error(
                 "expiry_date",
-                f"expiry_date {self.expiry_date} is before grant_date {self.grant_date}",
+                tr(
+                    "届满日（expiry_date）{expiry} 早于授权公告日（grant_date）{grant}；"
+                    "请核对届满日，不确定时可留空，系统按法定期限计算",
+                    "expiry_date {expiry} is before grant_date {grant}",
+                    expiry=self.expiry_date,
+                    grant=self.grant_date,
+                ),
             )
         return self
 

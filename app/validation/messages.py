@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from app.i18n import Localized, tr
+from app.i18n import Localized, reason_of, tr
 
 # Chinese messages by pydantic error type; `{name}` is filled from the error's context.
 _CHINESE: Final[Mapping[str, str]] = {
@@ -70,7 +70,7 @@ def message_of(error: Mapping[str, Any]) -> Localized:
         return own
     cause = ctx.get("error")
     if isinstance(cause, Exception) and cause.args and isinstance(cause.args[0], Localized):
-        return cause.args[0]
+        return reason_of(cause)
     template = _CHINESE.get(str(error.get("type", "")))
     if template is None:
         return tr("取值无效（{reason}）", "{reason}", reason=english)
