@@ -52,7 +52,8 @@ _CHINESE: Final[Mapping[str, str]] = {
     "dict_type": "应为对象",
     "model_type": "应为对象",
     "model_attributes_type": "应为对象",
-    "json_invalid": "不是有效的 JSON：{error}",
+    # pydantic's detail (`Expecting ',' delimiter`) is English; the English side keeps it.
+    "json_invalid": "不是有效的 JSON；请检查引号、括号和逗号是否成对、完整",
     "json_type": "应为 JSON 文本",
     "none_required": "应为空",
     "union_tag_invalid": "类型标记无效：{tag}",
