@@ -326,7 +326,7 @@ def _one(world: World, name: str) -> tuple[str, str]:
         ),
         (
             "rate missing for percentage",
-            "支付方式为“按销售额提成”（percentage）时必须填写提成比例（%）（rate_percent）",
+            "支付方式为“按销售额提成”（percentage）时必须填写提成比例（rate_percent）",
             "rate_percent is required when royalty_type is 'percentage'",
         ),
         (
