@@ -215,7 +215,7 @@ class ListingCreate(ListingFields):
             raise field_error(
                 "patent_type",
                 tr(
-                    "专利类型 {given} 与专利号 {number} 不符：其类型位表示 {implied}；"
+                    "专利类型{given}与专利号 {number} 不符：其类型位表示{implied}；"
                     "请改正专利类型或专利号",
                     "patent_type {given} disagrees with patent number {number}, "
                     "whose type digit means {implied}",

@@ -40,8 +40,8 @@ def require_version(record: Versioned, expected: int | None, *, noun: Localized)
     if expected is not None and expected != record.version:
         raise Conflict(
             tr(
-                "{noun} {id} 已被修改，现在是第 {version} 版，不是 If-Match 中的第 {expected} 版；"
-                "请重新读取后再修改",
+                "{noun} {id} 当前是第 {version} 版，而 If-Match 写的是第 {expected} 版；"
+                "请重新读取最新内容后再修改",
                 "{noun} {id} is at version {version}, not {expected}: "
                 "reload it and apply your edit again",
                 noun=noun,

@@ -85,5 +85,5 @@ def message_of(error: Mapping[str, Any]) -> Localized:
 def _shown(value: object) -> object:
     # Pydantic words `expected` in English ("'invention', 'utility_model' or 'design'").
     if isinstance(value, str):
-        return value.replace(" or ", "、")
+        return value.replace(" or ", ", ").replace(", ", "、")
     return value

@@ -351,6 +351,12 @@ def _one(world: World, name: str) -> tuple[str, str]:
             "'G06F' is an IPC subclass; a listing needs the group too, like G06F 16/33",
         ),
         (
+            "royalty type unknown",
+            "应为以下取值之一：'fixed'、'percentage'、'entry_plus_percentage'、'free'、'negotiable'",
+            "Input should be 'fixed', 'percentage', 'entry_plus_percentage', 'free' or "
+            "'negotiable'",
+        ),
+        (
             "key invalid",
             "API 密钥无效；请检查 X-API-Key 中的密钥是否完整（形如 pb_…_…）",
             "invalid API key",
@@ -380,8 +386,8 @@ def test_a_stale_edit_says_which_version_is_stored_in_both_languages(world: Worl
     )
 
     assert zh == (
-        f"专利挂牌 {listing['id']} 已被修改，现在是第 1 版，不是 If-Match 中的第 7 版；"
-        "请重新读取后再修改"
+        f"专利挂牌 {listing['id']} 当前是第 1 版，而 If-Match 写的是第 7 版；"
+        "请重新读取最新内容后再修改"
     )
     assert en == (
         f"listing {listing['id']} is at version 1, not 7: reload it and apply your edit again"
