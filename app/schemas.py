@@ -150,7 +150,7 @@ class LicenceTerms(_Strict):
                 raise field_error(
                     name,
                     tr(
-                        "支付方式为{kind}时必须填写{field}",
+                        "许可费类型为{kind}时必须填写{field}",
                         "{field} is required when royalty_type is {kind}",
                         field=field_name(name),
                         kind=value_name(self.royalty_type),
@@ -160,7 +160,7 @@ class LicenceTerms(_Strict):
                 raise field_error(
                     name,
                     tr(
-                        "支付方式为{kind}时不用填写{field}；请删除它，或改用需要它的支付方式",
+                        "许可费类型为{kind}时不用填写{field}；请删除它，或改选需要它的许可费类型",
                         "{field} is not used when royalty_type is {kind}",
                         field=field_name(name),
                         kind=value_name(self.royalty_type),
@@ -205,9 +205,10 @@ class ListingCreate(ListingFields):
                 raise field_error(
                     "patent_type",
                     tr(
-                        "请填写专利类型（patent_type）：从这个专利号看不出类型；"
+                        "请填写{field}：从这个专利号看不出类型；"
                         "可填 invention（发明）、utility_model（实用新型）或 design（外观设计）",
-                        "patent_type is required: the patent number does not say it",
+                        "{field} is required: the patent number does not say it",
+                        field=field_name("patent_type"),
                     ),
                 )
             self.patent_type = PatentType(implied)
@@ -215,10 +216,11 @@ class ListingCreate(ListingFields):
             raise field_error(
                 "patent_type",
                 tr(
-                    "专利类型{given}与专利号 {number} 不符：其类型位表示{implied}；"
+                    "{field}{given}与专利号 {number} 不符：其类型位表示{implied}；"
                     "请改正专利类型或专利号",
-                    "patent_type {given} disagrees with patent number {number}, "
+                    "{field} {given} disagrees with patent number {number}, "
                     "whose type digit means {implied}",
+                    field=field_name("patent_type"),
                     given=value_name(self.patent_type),
                     number=self.patent_number,
                     implied=value_name(implied),
@@ -228,8 +230,9 @@ class ListingCreate(ListingFields):
             raise field_error(
                 "application_date",
                 tr(
-                    "申请日（application_date）{day} 晚于今天；请填写专利申请的实际日期",
-                    "application_date is in the future",
+                    "{field}{day} 晚于今天；请填写专利申请的实际日期",
+                    "{field} is in the future",
+                    field=field_name("application_date"),
                     day=self.application_date,
                 ),
             )
@@ -237,9 +240,10 @@ class ListingCreate(ListingFields):
             raise field_error(
                 "grant_date",
                 tr(
-                    "授权公告日（grant_date）{grant} 早于申请日（application_date）{applied}；"
-                    "请核对这两个日期",
-                    "grant_date {grant} is before application_date {applied}",
+                    "{grant_field}{grant} 早于{applied_field}{applied}；请核对这两个日期",
+                    "{grant_field} {grant} is before {applied_field} {applied}",
+                    grant_field=field_name("grant_date"),
+                    applied_field=field_name("application_date"),
                     grant=self.grant_date,
                     applied=self.application_date,
                 ),
@@ -253,9 +257,11 @@ class ListingCreate(ListingFields):
             raise field_error(
                 "expiry_date",
                 tr(
-                    "届满日（expiry_date）{expiry} 不晚于申请日（application_date）{applied}；"
-                    "请核对届满日，不确定时可留空，系统按法定期限计算",
-                    "expiry_date {expiry} is not after application_date {applied}",
+                    "{expiry_field}{expiry} 不晚于{applied_field}{applied}；"
+                    "请核对到期日，不确定时可留空，系统按法定期限计算",
+                    "{expiry_field} {expiry} is not after {applied_field} {applied}",
+                    expiry_field=field_name("expiry_date"),
+                    applied_field=field_name("application_date"),
                     expiry=self.expiry_date,
                     applied=self.application_date,
                 ),
@@ -264,9 +270,11 @@ class ListingCreate(ListingFields):
             raise field_error(
                 "expiry_date",
                 tr(
-                    "届满日（expiry_date）{expiry} 早于授权公告日（grant_date）{grant}；"
-                    "请核对届满日，不确定时可留空，系统按法定期限计算",
-                    "expiry_date {expiry} is before grant_date {grant}",
+                    "{expiry_field}{expiry} 早于{grant_field}{grant}；"
+                    "请核对到期日，不确定时可留空，系统按法定期限计算",
+                    "{expiry_field} {expiry} is before {grant_field} {grant}",
+                    expiry_field=field_name("expiry_date"),
+                    grant_field=field_name("grant_date"),
                     expiry=self.expiry_date,
                     grant=self.grant_date,
                 ),

@@ -2,7 +2,8 @@
 
 A message about a field names it as a Chinese reader knows it and as the caller wrote it:
 `提成比例（rate_percent）` in Chinese, `rate_percent` in English, so that neither reader has to
-guess which key in the request or which column of the sheet is meant.
+guess which key in the request or which column of the sheet is meant. The Chinese names are
+the headers that `app.services.export` writes and the import reads back.
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ FIELD_NAMES: Final[Mapping[str, str]] = {
     "ipc_codes": "IPC 分类号",
     "patent_type": "专利类型",
     "application_date": "申请日",
-    "grant_date": "授权公告日",
-    "expiry_date": "届满日",
+    "grant_date": "授权日",
+    "expiry_date": "到期日",
     "legal_status": "法律状态",
     "industry_code": "行业代码",
     "licence": "许可条件",
-    "royalty_type": "许可费支付方式",
+    "royalty_type": "许可费类型",
     "rate_percent": "提成比例",
-    "fixed_fee_yuan": "固定许可费",
+    "fixed_fee_yuan": "固定费用",
     "entry_fee_yuan": "入门费",
     "term_years": "许可期限",
     "province": "省份",
-    "contact": "联系人",
+    "contact": "联系方式",
     "description": "需求描述",
     "budget_yuan": "预算",
     "visibility": "公开范围",

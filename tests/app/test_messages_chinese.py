@@ -326,12 +326,12 @@ def _one(world: World, name: str) -> tuple[str, str]:
         ),
         (
             "rate missing for percentage",
-            "支付方式为“按销售额提成”（percentage）时必须填写提成比例（rate_percent）",
+            "许可费类型为“按销售额提成”（percentage）时必须填写提成比例（rate_percent）",
             "rate_percent is required when royalty_type is 'percentage'",
         ),
         (
             "grant before application",
-            "授权公告日（grant_date）2019-01-01 早于申请日（application_date）2019-03-15；"
+            "授权日（grant_date）2019-01-01 早于申请日（application_date）2019-03-15；"
             "请核对这两个日期",
             "grant_date 2019-01-01 is before application_date 2019-03-15",
         ),
