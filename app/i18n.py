@@ -117,6 +117,12 @@ def join(parts: list[Localized], zh_sep: str = "；", en_sep: str = "; ") -> Loc
     return Localized(zh_sep.join(p.zh for p in parts), en_sep.join(p.en for p in parts))
 
 
+def reason_of(error: BaseException) -> Localized:
+    """Return the text an exception was raised with: its `Localized` message, or its string."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, Localized) else Localized.of(str(error))
+
+
 def current_language() -> Language:
     """Return the language of the current request (Chinese outside a request)."""
     return _language.get()
@@ -179,6 +185,7 @@ __all__ = [
     "choose_language",
     "current_language",
     "join",
+    "reason_of",
     "render",
     "set_language",
     "tr",

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.errors import Problem
-from app.i18n import Localized
+from app.i18n import Localized, tr
 from app.models import (
     AlertKind,
     DemandStatus,
@@ -36,6 +36,7 @@ from app.models import (
 )
 from app.validation.industry import normalize_industry_code
 from app.validation.ipc import parse_ipc_list
+from app.validation.labels import field_name, value_name
 from app.validation.messages import message_of
 from app.validation.patent_number import normalize_patent_number, patent_type_from_number
 from app.validation.province import normalize_province
@@ -149,11 +150,23 @@ class LicenceTerms(_Strict):
             given = getattr(self, name) is not None
             if name in required and not given:
                 raise field_error(
-                    name, f"{name} is required when royalty_type is '{self.royalty_type}'"
+                    name,
+                    tr(
+                        "许可费类型为{kind}时必须填写{field}",
+                        "{field} is required when royalty_type is {kind}",
+                        field=field_name(name),
+                        kind=value_name(self.royalty_type),
+                    ),
                 )
             if name not in required and given:
                 raise field_error(
-                    name, f"{name} is not used when royalty_type is '{self.royalty_type}'"
+                    name,
+                    tr(
+                        "许可费类型为{kind}时不用填写{field}；请删除它，或改选需要它的许可费类型",
+                        "{field} is not used when royalty_type is {kind}",
+                        field=field_name(name),
+                        kind=value_name(self.royalty_type),
+                    ),
                 )
         return self
 
@@ -192,21 +205,50 @@ class ListingCreate(ListingFields):
         if self.patent_type is None:
             if implied is None:
                 raise field_error(
-                    "patent_type", "patent_type is required: the patent number does not say it"
+                    "patent_type",
+                    tr(
+                        "请填写{field}：从这个专利号看不出类型；"
+                        "可填 invention（发明）、utility_model（实用新型）或 design（外观设计）",
+                        "{field} is required: the patent number does not say it",
+                        field=field_name("patent_type"),
+                    ),
                 )
             self.patent_type = PatentType(implied)
         elif implied is not None and implied != self.patent_type.value:
             raise field_error(
                 "patent_type",
-                f"patent_type '{self.patent_type}' disagrees with patent number "
-                f"{self.patent_number}, whose type digit means '{implied}'",
+                tr(
+                    "{field}{given}与专利号 {number} 不符：其类型位表示{implied}；"
+                    "请改正专利类型或专利号",
+                    "{field} {given} disagrees with patent number {number}, "
+                    "whose type digit means {implied}",
+                    field=field_name("patent_type"),
+                    given=value_name(self.patent_type),
+                    number=self.patent_number,
+                    implied=value_name(implied),
+                ),
             )
         if self.application_date > date.today():
-            raise field_error("application_date", "application_date is in the future")
+            raise field_error(
+                "application_date",
+                tr(
+                    "{field}{day} 晚于今天；请填写专利申请的实际日期",
+                    "{field} is in the future",
+                    field=field_name("application_date"),
+                    day=self.application_date,
+                ),
+            )
         if self.grant_date is not None and self.grant_date < self.application_date:
             raise field_error(
                 "grant_date",
-                f"grant_date {self.grant_date} is before application_date {self.application_date}",
+                tr(
+                    "{grant_field}{grant} 早于{applied_field}{applied}；请核对这两个日期",
+                    "{grant_field} {grant} is before {applied_field} {applied}",
+                    grant_field=field_name("grant_date"),
+                    applied_field=field_name("application_date"),
+                    grant=self.grant_date,
+                    applied=self.application_date,
+                ),
             )
         statutory_end = add_years(
             self.application_date, term_years(self.patent_type, self.application_date)
@@ -216,13 +258,28 @@ class ListingCreate(ListingFields):
         elif self.expiry_date <= self.application_date:
             raise field_error(
                 "expiry_date",
-                f"expiry_date {self.expiry_date} is not after application_date "
-                f"{self.application_date}",
+                tr(
+                    "{expiry_field}{expiry} 不晚于{applied_field}{applied}；"
+                    "请核对到期日，不确定时可留空，系统按法定期限计算",
+                    "{expiry_field} {expiry} is not after {applied_field} {applied}",
+                    expiry_field=field_name("expiry_date"),
+                    applied_field=field_name("application_date"),
+                    expiry=self.expiry_date,
+                    applied=self.application_date,
+                ),
             )
         elif self.grant_date is not None and self.expiry_date < self.grant_date:
             raise field_error(
                 "expiry_date",
-                f"expiry_date {self.expiry_date} is before grant_date {self.grant_date}",
+                tr(
+                    "{expiry_field}{expiry} 早于{grant_field}{grant}；"
+                    "请核对到期日，不确定时可留空，系统按法定期限计算",
+                    "{expiry_field} {expiry} is before {grant_field} {grant}",
+                    expiry_field=field_name("expiry_date"),
+                    grant_field=field_name("grant_date"),
+                    expiry=self.expiry_date,
+                    grant=self.grant_date,
+                ),
             )
         return self
 

@@ -76,6 +76,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     messages = {
+        400: tr(
+            "请求格式有误，无法解析；请检查请求体（JSON 或上传的文件）是否完整", str(exc.detail)
+        ),
         404: tr("未找到：地址或对象不存在", "not found"),
         405: tr("此地址不支持该请求方法", "method not allowed"),
     }

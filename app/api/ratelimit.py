@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.errors import TooManyRequests
+from app.i18n import tr
 
 
 @dataclass
@@ -55,7 +56,14 @@ class RateLimiter:
                 return
             wait = (1.0 - bucket.tokens) / self.rate
         raise TooManyRequests(
-            f"too many requests for this API key: the limit is {self.rate:g} per second "
-            f"with bursts of {self.burst}; retry in {wait:.1f} s",
+            tr(
+                "这个 API 密钥的请求太频繁：上限为每秒 {rate:g} 次，瞬时最多 {burst} 次；"
+                "请在 {wait:.1f} 秒后重试",
+                "too many requests for this API key: the limit is {rate:g} per second "
+                "with bursts of {burst}; retry in {wait:.1f} s",
+                rate=self.rate,
+                burst=self.burst,
+                wait=wait,
+            ),
             retry_after=max(1, math.ceil(wait)),
         )

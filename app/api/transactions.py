@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import SQLITE_BEGIN
 from app.errors import Conflict
+from app.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,10 @@ def commit_with_retry(session: Session, work: Callable[[], T], *, attempts: int 
             if attempt == attempts:
                 if isinstance(exc, IntegrityError):
                     raise Conflict(
-                        "another request wrote the same data at the same time; try again"
+                        tr(
+                            "另一个请求同时写入了相同的数据；请稍后重试",
+                            "another request wrote the same data at the same time; try again",
+                        )
                     ) from exc
                 raise
             log.info("write lost a race; running it again", extra={"attempt": attempt})

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.errors import Conflict
+from app.i18n import reason_of, tr
 from app.jobs import reindex
 from app.jobs.reindex_lock import ReindexBusy, ReindexLock, bind_of
 from app.models import utcnow
@@ -65,12 +66,17 @@ class BackgroundReindex:
         """
         with self._guard:
             if self._thread is not None and self._thread.is_alive():
-                raise Conflict("a re-index is already running in this process")
+                raise Conflict(
+                    tr(
+                        "这个进程中已有一个重建索引任务在运行；可用 GET /v1/index 查看进度",
+                        "a re-index is already running in this process",
+                    )
+                )
             lock = ReindexLock(settings.index_dir, bind_of(factory))
             try:
                 lock.acquire()
             except ReindexBusy as exc:
-                raise Conflict(str(exc)) from exc
+                raise Conflict(reason_of(exc)) from exc
             if on_accepted is not None:
                 try:
                     on_accepted()

@@ -20,6 +20,8 @@ from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.i18n import tr
+
 LOCK_FILE = "reindex.lock"
 # Any fixed 64-bit number, the same in every process: "PBRIDX01" in ASCII.
 ADVISORY_KEY = 0x5042524944583031
@@ -48,7 +50,11 @@ class ReindexLock:
             self._file.acquire()
         except Timeout as exc:
             raise ReindexBusy(
-                f"another re-index is running on this machine (lock {self.index_dir / LOCK_FILE})"
+                tr(
+                    "本机上已有一个重建索引任务在运行（锁文件 {lock}）；请等它结束后再试",
+                    "another re-index is running on this machine (lock {lock})",
+                    lock=self.index_dir / LOCK_FILE,
+                )
             ) from exc
         try:
             self._take_advisory()
@@ -90,8 +96,13 @@ class ReindexLock:
             if self._owns_connection:
                 connection.close()
             raise ReindexBusy(
-                "another re-index is running against this database (PostgreSQL advisory lock "
-                f"{ADVISORY_KEY:#x} is held)"
+                tr(
+                    "已有一个重建索引任务在使用这个数据库（PostgreSQL 咨询锁 {key:#x} 已被占用）；"
+                    "请等它结束后再试",
+                    "another re-index is running against this database (PostgreSQL advisory lock "
+                    "{key:#x} is held)",
+                    key=ADVISORY_KEY,
+                )
             )
         self._connection = connection
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import session_scope
 from app.errors import Conflict, NotFound
+from app.i18n import reason_of, tr
 from app.jobs.reindex_lock import ReindexLock, bind_of
 from app.search import snapshots
 from app.services import index_versions
@@ -66,7 +67,14 @@ def rollback(
         with session_scope(factory) as session:
             name, target_version = _target(session, index_dir, live, version)
         if name == live:
-            raise Conflict(f"snapshot {name} is already live", loc=("version",))
+            raise Conflict(
+                tr(
+                    "快照 {name} 已经是当前使用的索引，无需回滚",
+                    "snapshot {name} is already live",
+                    name=name,
+                ),
+                loc=("version",),
+            )
         meta = _checked_meta(index_dir, name, embedder)
         snapshots.switch(index_dir, name)
         with session_scope(factory) as session:
@@ -105,15 +113,26 @@ def _target(
         name = Path(row.path).name if row.path else ""
         if name not in kept:
             raise NotFound(
-                f"the snapshot of version {version} ({name or 'none'}) is no longer on disk; "
-                f"kept snapshots: {', '.join(kept) or 'none'}",
+                tr(
+                    "版本 {version} 的快照（{name}）已不在磁盘上；请改回滚到保留的快照之一：{kept}",
+                    "the snapshot of version {version} ({name}) is no longer on disk; "
+                    "kept snapshots: {kept}",
+                    version=version,
+                    name=name or tr("无", "none"),
+                    kept=", ".join(kept) or tr("无", "none"),
+                ),
                 loc=("version",),
             )
         return name, version
     older = [n for n in kept if live is None or n < live]
     if not older:
         raise NotFound(
-            f"no snapshot older than the live one ({live or 'none'}) is kept", loc=("version",)
+            tr(
+                "没有比当前索引（{live}）更早的快照可回滚；请先重建索引",
+                "no snapshot older than the live one ({live}) is kept",
+                live=live or tr("无", "none"),
+            ),
+            loc=("version",),
         )
     built = index_versions.built(session=session, path=str(snapshots.path_of(index_dir, older[-1])))
     return older[-1], built.id if built is not None else None
@@ -123,11 +142,27 @@ def _checked_meta(index_dir: Path, name: str, embedder: Embedder) -> IndexMeta:
     try:
         meta = snapshots.read_meta(index_dir, name)
     except SnapshotError as exc:
-        raise Conflict(f"snapshot {name} cannot be used: {exc}", loc=("version",)) from exc
+        raise Conflict(
+            tr(
+                "快照 {name} 无法使用：{reason}",
+                "snapshot {name} cannot be used: {reason}",
+                name=name,
+                reason=reason_of(exc),
+            ),
+            loc=("version",),
+        ) from exc
     if (meta.model_id, meta.dimension) != (embedder.model_id, embedder.dimension):
         raise Conflict(
-            f"snapshot {name} was built with model {meta.model_id!r} ({meta.dimension}-d); "
-            f"the running model is {embedder.model_id!r}: processes would refuse it",
+            tr(
+                "快照 {name} 是用模型 {built!r}（{dimension} 维）建的，而当前运行的模型是 "
+                "{running!r}，各进程会拒绝加载它；请选用同一模型建的快照，或重建索引",
+                "snapshot {name} was built with model {built!r} ({dimension}-d); "
+                "the running model is {running!r}: processes would refuse it",
+                name=name,
+                built=meta.model_id,
+                dimension=meta.dimension,
+                running=embedder.model_id,
+            ),
             loc=("version",),
         )
     return meta

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.i18n import tr
 from app.models import Demand, DemandStatus, Organisation, utcnow
 from app.schemas import DemandCreate, DemandRead, DemandUpdate, OrganisationRef
 from app.services import edits, pages
@@ -67,7 +68,14 @@ def get_own(*, session: Session, demand_id: int, organisation_id: int) -> Demand
 def own_or_missing(demand: Demand | None, demand_id: int, organisation_id: int) -> Demand:
     """Return `demand` if `organisation_id` owns it; otherwise (or if None) raise NotFound."""
     if demand is None or demand.organisation_id != organisation_id:
-        raise NotFound(f"demand {demand_id} does not exist", loc=("path", "demand_id"))
+        raise NotFound(
+            tr(
+                "需求 {id} 不存在，或不属于您的机构；请在 GET /v1/demands 中查看您的需求",
+                "demand {id} does not exist",
+                id=demand_id,
+            ),
+            loc=("path", "demand_id"),
+        )
     return demand
 
 
@@ -89,7 +97,7 @@ def update(
     *, session: Session, demand: Demand, patch: DemandUpdate, expected_version: int | None
 ) -> Demand:
     """Apply a partial edit and re-check the demand; a no-change edit writes nothing."""
-    edits.require_version(demand, expected_version, noun="demand")
+    edits.require_version(demand, expected_version, noun=tr("需求", "demand"))
     data = edits.validated(DemandCreate, fields_of(demand) | patch.model_dump(exclude_unset=True))
     if edits.content_hash(data) == demand.content_hash:
         return demand

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from app.errors import Conflict, InvalidInput
+from app.i18n import Localized, tr
 from app.schemas import validation_problems
 
 M = TypeVar("M", bound=BaseModel)
@@ -34,12 +35,20 @@ def content_hash(data: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def require_version(record: Versioned, expected: int | None, *, noun: str) -> None:
+def require_version(record: Versioned, expected: int | None, *, noun: Localized) -> None:
     """Raise Conflict when an edit names a version other than the stored one (None names none)."""
     if expected is not None and expected != record.version:
         raise Conflict(
-            f"{noun} {record.id} is at version {record.version}, not {expected}: "
-            "reload it and apply your edit again",
+            tr(
+                "{noun} {id} 当前是第 {version} 版，而 If-Match 写的是第 {expected} 版；"
+                "请重新读取最新内容后再修改",
+                "{noun} {id} is at version {version}, not {expected}: "
+                "reload it and apply your edit again",
+                noun=noun,
+                id=record.id,
+                version=record.version,
+                expected=expected,
+            ),
             loc=("header", "If-Match"),
         )
 

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.i18n import tr
 from app.models import IndexVersion, IndexVersionStatus, utcnow
 
 INTERRUPTED = "interrupted: the run stopped before finishing (killed, or the machine went down)"
@@ -75,7 +76,14 @@ def get(*, session: Session, version_id: int) -> IndexVersion:
     """Return a run by id, or raise NotFound."""
     version = session.get(IndexVersion, version_id)
     if version is None:
-        raise NotFound(f"index version {version_id} does not exist", loc=("version",))
+        raise NotFound(
+            tr(
+                "索引版本 {id} 不存在；可在 GET /v1/index 的 runs 中查看已有的版本",
+                "index version {id} does not exist",
+                id=version_id,
+            ),
+            loc=("version",),
+        )
     return version
 
 

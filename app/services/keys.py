@@ -15,8 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, Unauthenticated
+from app.i18n import tr
 from app.models import ApiKey, Organisation, Role, utcnow
 
+_INVALID_KEY = tr(
+    "API 密钥无效；请检查 X-API-Key 中的密钥是否完整（形如 pb_…_…）",
+    "invalid API key",
+)
 _PREFIX_BYTES = 6
 _SECRET_BYTES = 24
 
@@ -54,19 +59,31 @@ def create(
 def authenticate(*, session: Session, presented: str | None) -> ApiKey:
     """Return the live key matching `presented`, or raise Unauthenticated."""
     if not presented:
-        raise Unauthenticated("missing X-API-Key header", loc=("header", "X-API-Key"))
+        raise Unauthenticated(
+            tr(
+                "缺少 API 密钥：请在请求头 X-API-Key 中填写您的密钥",
+                "missing X-API-Key header",
+            ),
+            loc=("header", "X-API-Key"),
+        )
     parts = presented.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != "pb" or len(parts[1]) != 2 * _PREFIX_BYTES:
-        raise Unauthenticated("invalid API key", loc=("header", "X-API-Key"))
+        raise Unauthenticated(_INVALID_KEY, loc=("header", "X-API-Key"))
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
     expected = key.secret_hash if key is not None else _hash("", "no-such-key")
     actual = _hash(parts[2], key.salt if key is not None else "no-such-key")
     # Compare even when no key has this prefix, so that timing cannot tell the two apart.
     matches = hmac.compare_digest(expected, actual)
     if key is None or not matches:
-        raise Unauthenticated("invalid API key", loc=("header", "X-API-Key"))
+        raise Unauthenticated(_INVALID_KEY, loc=("header", "X-API-Key"))
     if key.revoked_at is not None:
-        raise Unauthenticated("this API key has been revoked", loc=("header", "X-API-Key"))
+        raise Unauthenticated(
+            tr(
+                "这个 API 密钥已被吊销；请向平台运营方申请新的密钥",
+                "this API key has been revoked",
+            ),
+            loc=("header", "X-API-Key"),
+        )
     return key
 
 
@@ -74,7 +91,14 @@ def revoke(*, session: Session, prefix: str) -> ApiKey:
     """Revoke the key with `prefix`; revoking twice keeps the first revocation time."""
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None:
-        raise NotFound(f"no API key with prefix '{prefix}'", loc=("prefix",))
+        raise NotFound(
+            tr(
+                "没有前缀为“{prefix}”的 API 密钥；可用 patentbridge keys list 查看",
+                "no API key with prefix '{prefix}'",
+                prefix=prefix,
+            ),
+            loc=("prefix",),
+        )
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from app.i18n import reason_of, tr
 from app.models import Listing, ListingStatus, Organisation, PatentType, utcnow
 from app.schemas import (
     LicenceTerms,
@@ -65,7 +66,7 @@ def filters_from_query(
         try:
             return normalise(raw)
         except ValueError as exc:
-            problems.append(Problem(msg=str(exc), loc=(*where, name)))
+            problems.append(Problem(msg=reason_of(exc), loc=(*where, name)))
             return None
 
     filters = ListingFilters(
@@ -176,7 +177,14 @@ def get(*, session: Session, listing_id: int) -> Listing:
     """Return the listing with `listing_id`, or raise NotFound."""
     listing = session.get(Listing, listing_id)
     if listing is None:
-        raise NotFound(f"listing {listing_id} does not exist", loc=("path", "listing_id"))
+        raise NotFound(
+            tr(
+                "专利挂牌 {id} 不存在；请检查编号，或在 GET /v1/listings 中查找",
+                "listing {id} does not exist",
+                id=listing_id,
+            ),
+            loc=("path", "listing_id"),
+        )
     return listing
 
 
@@ -190,7 +198,12 @@ def require_owner(listing: Listing, organisation_id: int) -> None:
     """Raise Forbidden unless `organisation_id` holds the listing."""
     if listing.organisation_id != organisation_id:
         raise Forbidden(
-            f"listing {listing.id} belongs to another organisation", loc=("path", "listing_id")
+            tr(
+                "专利挂牌 {id} 属于其他机构，只有持有它的机构才能修改",
+                "listing {id} belongs to another organisation",
+                id=listing.id,
+            ),
+            loc=("path", "listing_id"),
         )
 
 
@@ -211,10 +224,22 @@ def create(*, session: Session, organisation: Organisation, data: ListingCreate)
         session.flush()
         return existing
     if existing is not None:
-        whose = "your" if existing.organisation_id == organisation.id else "another"
+        ours = existing.organisation_id == organisation.id
         raise Conflict(
-            f"patent {data.patent_number} is already listed (listing {existing.id}, "
-            f"held by {whose} organisation)",
+            tr(
+                "专利 {number} 已经挂牌（挂牌编号 {id}）；请用 PATCH /v1/listings/{id} 修改它",
+                "patent {number} is already listed (listing {id}, held by your organisation)",
+                number=data.patent_number,
+                id=existing.id,
+            )
+            if ours
+            else tr(
+                "专利 {number} 已由其他机构挂牌（挂牌编号 {id}）；同一专利只能挂牌一次，"
+                "请核对专利号",
+                "patent {number} is already listed (listing {id}, held by another organisation)",
+                number=data.patent_number,
+                id=existing.id,
+            ),
             loc=("body", "patent_number"),
         )
     now = utcnow()
@@ -241,7 +266,7 @@ def update(
     *, session: Session, listing: Listing, patch: ListingUpdate, expected_version: int | None
 ) -> Listing:
     """Apply a partial edit and re-check the whole listing; a no-change edit writes nothing."""
-    edits.require_version(listing, expected_version, noun="listing")
+    edits.require_version(listing, expected_version, noun=tr("专利挂牌", "listing"))
     merged = fields_of(listing) | patch.model_dump(exclude_unset=True)
     changed = patch.model_fields_set
     if {"application_date", "patent_type"} & changed and "expiry_date" not in changed:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
+from app.i18n import tr
 from app.models import (
     Demand,
     DemandEmbedding,
@@ -168,7 +169,12 @@ def _listing_page(
     if not np.isfinite(vector).all() or float(np.linalg.norm(vector)) < 0.5:
         # Only a text with nothing the embedder can represent gets here (punctuation alone,
         # under a hashing embedder): say so instead of failing inside the index.
-        raise InvalidInput("the text has no words to match on; describe the need in words")
+        raise InvalidInput(
+            tr(
+                "这段文字里没有可用于匹配的词；请用文字描述技术需求，例如“锂电池正极材料回收”",
+                "the text has no words to match on; describe the need in words",
+            )
+        )
     analysis = engine.tokenizer.analyse_query(query_text)
     ranked = engine.catalogue.rank(
         vector,
@@ -326,7 +332,14 @@ def record_feedback(
     """Record (or change) an SME's verdict on a listing shown for one of its demands."""
     demands.get_own(session=session, demand_id=data.demand_id, organisation_id=organisation_id)
     if session.get(Listing, data.listing_id) is None:
-        raise NotFound(f"listing {data.listing_id} does not exist", loc=("body", "listing_id"))
+        raise NotFound(
+            tr(
+                "专利挂牌 {id} 不存在；请填写匹配结果中出现的挂牌编号",
+                "listing {id} does not exist",
+                id=data.listing_id,
+            ),
+            loc=("body", "listing_id"),
+        )
     feedback = session.scalar(
         select(Feedback).where(
             Feedback.demand_id == data.demand_id, Feedback.listing_id == data.listing_id

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.i18n import tr
 from app.models import Organisation, OrganisationKind
 from app.validation.province import normalize_province
 
@@ -14,7 +15,10 @@ def get_by_name(*, session: Session, name: str) -> Organisation:
     """Return the organisation called `name`, or raise NotFound."""
     org = session.scalar(select(Organisation).where(Organisation.name == name.strip()))
     if org is None:
-        raise NotFound(f"no organisation named '{name}'", loc=("organisation",))
+        raise NotFound(
+            tr("没有名为“{name}”的机构；请核对名称", "no organisation named '{name}'", name=name),
+            loc=("organisation",),
+        )
     return org
 
 

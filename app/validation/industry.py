@@ -15,10 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from app.i18n import tr
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 INDUSTRY_TABLE = DATA_DIR / "gbt4754_2017.csv"
 
-_STANDARD = "GB/T 4754-2017"
+_STANDARD = tr("国民经济行业分类（GB/T 4754-2017）", "GB/T 4754-2017")
 _LEVELS = ("section", "division")
 
 # `[0-9]` rather than `\d`: `\d` also matches other scripts' digits, which NFKC keeps.
@@ -69,7 +71,14 @@ def normalize_industry_code(raw: str) -> str:
 
     if _SECTION.fullmatch(text):
         if text not in industries:
-            raise ValueError(f"{raw!r} is not a {_STANDARD} section (A to T)")
+            raise ValueError(
+                tr(
+                    "“{raw}”不是{standard}的门类；门类为 A 到 T 的字母，例如 C（制造业）",
+                    "{raw!r} is not a {standard} section (A to T)",
+                    raw=raw,
+                    standard=_STANDARD,
+                )
+            )
         return text
 
     division = _DIVISION.fullmatch(text)
@@ -80,11 +89,23 @@ def normalize_industry_code(raw: str) -> str:
     if finer is not None:
         code = _division_code(raw, finer["division"], finer["section"])
         raise ValueError(
-            f"{raw!r} is finer than a division; industries are given by section or "
-            f"division, here {code}"
+            tr(
+                "“{raw}”细到了中类或小类；行业只填门类或大类，这里请填 {code}",
+                "{raw!r} is finer than a division; industries are given by section or "
+                "division, here {code}",
+                raw=raw,
+                code=code,
+            )
         )
 
-    raise ValueError(f"{raw!r} is not a {_STANDARD} industry code like C or C39")
+    raise ValueError(
+        tr(
+            "“{raw}”不是{standard}行业代码；请填门类或大类，例如 C 或 C39",
+            "{raw!r} is not a {standard} industry code like C or C39",
+            raw=raw,
+            standard=_STANDARD,
+        )
+    )
 
 
 def get_industry(code: str) -> Industry:
@@ -101,11 +122,26 @@ def _division_code(raw: str, division: str, section: str | None) -> str:
     """Return `C39` for division `39`, checking the section letter if one was given."""
     owner = _sections_by_division().get(division)
     if owner is None:
-        raise ValueError(f"{raw!r} is not a {_STANDARD} division (01 to 97)")
+        raise ValueError(
+            tr(
+                "“{raw}”不是{standard}的大类；大类为 01 到 97 的两位数字，例如 39",
+                "{raw!r} is not a {standard} division (01 to 97)",
+                raw=raw,
+                standard=_STANDARD,
+            )
+        )
     if section is not None and section != owner:
         raise ValueError(
-            f"division {division} belongs to section {owner}, not {section}; "
-            f"use {owner}{division} instead of {raw!r}"
+            tr(
+                "大类 {division} 属于门类 {owner}，不属于 {section}；"
+                "请把“{raw}”改为 {owner}{division}",
+                "division {division} belongs to section {owner}, not {section}; "
+                "use {owner}{division} instead of {raw!r}",
+                division=division,
+                owner=owner,
+                section=section,
+                raw=raw,
+            )
         )
     return owner + division
 

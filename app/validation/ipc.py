@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from app.i18n import tr
+
 MAX_IPC_CODES = 50
 
 _EXAMPLE = "G06F 16/33"
@@ -50,16 +52,34 @@ def parse_ipc_list(raw: object) -> list[str]:
         texts = raw
     else:
         # A ValueError, not a TypeError: pydantic reports only the former as invalid input.
-        raise ValueError("IPC codes must be a list of codes or one text of codes separated by ';'")
+        raise ValueError(
+            tr(
+                "IPC 分类号应为分类号列表，或用“;”分隔的一段文字，例如 G06F 16/33; H04L 9/08",
+                "IPC codes must be a list of codes or one text of codes separated by ';'",
+            )
+        )
     codes: list[str] = []
     for text in texts:
         for code in _split_codes(text):
             if code not in codes:
                 codes.append(code)
     if not codes:
-        raise ValueError("at least one IPC code is required")
+        raise ValueError(
+            tr(
+                "至少填写一个 IPC 分类号，例如 {example}",
+                "at least one IPC code is required",
+                example=_EXAMPLE,
+            )
+        )
     if len(codes) > MAX_IPC_CODES:
-        raise ValueError(f"at most {MAX_IPC_CODES} IPC codes are allowed; got {len(codes)}")
+        raise ValueError(
+            tr(
+                "IPC 分类号最多 {limit} 个，这里有 {count} 个；请只保留主要的分类号",
+                "at most {limit} IPC codes are allowed; got {count}",
+                limit=MAX_IPC_CODES,
+                count=len(codes),
+            )
+        )
     return codes
 
 
@@ -71,7 +91,15 @@ def normalize_ipc_prefix(raw: str) -> str:
         return _canonical(full)
     match = _PREFIX.fullmatch(text)
     if match is None:
-        raise ValueError(f"{raw!r} is not an IPC prefix like G, G06, G06F, G06F 16 or {_EXAMPLE}")
+        raise ValueError(
+            tr(
+                "“{raw}”不是 IPC 分类号前缀；请写部、大类、小类、大组或完整分类号，"
+                "例如 G、G06、G06F、G06F 16 或 {example}",
+                "{raw!r} is not an IPC prefix like G, G06, G06F, G06F 16 or {example}",
+                raw=raw,
+                example=_EXAMPLE,
+            )
+        )
     prefix = (match["section"] + (match["cls"] or "") + (match["subclass"] or "")).upper()
     if match["group"] is not None:
         prefix += f" {_main_group(match['group'], raw)}"
@@ -105,8 +133,14 @@ def _canonical(match: re.Match[str]) -> str:
     if len(subgroup) == 1:
         if subgroup != "0":
             raise ValueError(
-                f"subgroup {subgroup!r} in {match[0].strip()!r} is ambiguous: "
-                f"IPC subgroups have at least two digits (0{subgroup} or {subgroup}0?)"
+                tr(
+                    "“{code}”的小组“{subgroup}”不明确：IPC 小组至少两位数字，"
+                    "请改为 0{subgroup} 或 {subgroup}0",
+                    "subgroup {subgroup!r} in {code!r} is ambiguous: "
+                    "IPC subgroups have at least two digits (0{subgroup} or {subgroup}0?)",
+                    subgroup=subgroup,
+                    code=match[0].strip(),
+                )
             )
         subgroup = "00"
     return f"{head} {group}/{subgroup}"
@@ -116,7 +150,13 @@ def _main_group(digits: str, raw: str) -> str:
     """Return a main group number without leading zeros; group 0 does not exist."""
     group = digits.lstrip("0")
     if not group:
-        raise ValueError(f"{raw.strip()!r} has main group 0; IPC main groups start at 1")
+        raise ValueError(
+            tr(
+                "“{raw}”的大组是 0；IPC 大组从 1 开始，请核对分类号",
+                "{raw!r} has main group 0; IPC main groups start at 1",
+                raw=raw.strip(),
+            )
+        )
     return group
 
 
@@ -149,9 +189,26 @@ def _not_a_code(raw: str) -> ValueError:
     if prefix is not None and prefix["subclass"] is not None:
         if prefix["group"] is None:
             return ValueError(
-                f"{shown!r} is an IPC subclass; a listing needs the group too, like {_EXAMPLE}"
+                tr(
+                    "“{shown}”只是 IPC 小类；专利需要写到组，例如 {example}",
+                    "{shown!r} is an IPC subclass; a listing needs the group too, like {example}",
+                    shown=shown,
+                    example=_EXAMPLE,
+                )
             )
         return ValueError(
-            f"{shown!r} has no subgroup; a listing needs the full symbol, like {_EXAMPLE}"
+            tr(
+                "“{shown}”缺少小组；专利需要完整的分类号，例如 {example}",
+                "{shown!r} has no subgroup; a listing needs the full symbol, like {example}",
+                shown=shown,
+                example=_EXAMPLE,
+            )
         )
-    return ValueError(f"{shown!r} is not an IPC code like {_EXAMPLE}")
+    return ValueError(
+        tr(
+            "“{shown}”不是 IPC 分类号；请写成 {example} 这样的形式",
+            "{shown!r} is not an IPC code like {example}",
+            shown=shown,
+            example=_EXAMPLE,
+        )
+    )

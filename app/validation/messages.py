@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from app.i18n import Localized, tr
+from app.i18n import Localized, reason_of, tr
 
 # Chinese messages by pydantic error type; `{name}` is filled from the error's context.
 _CHINESE: Final[Mapping[str, str]] = {
@@ -52,7 +52,8 @@ _CHINESE: Final[Mapping[str, str]] = {
     "dict_type": "应为对象",
     "model_type": "应为对象",
     "model_attributes_type": "应为对象",
-    "json_invalid": "不是有效的 JSON：{error}",
+    # pydantic's detail (`Expecting ',' delimiter`) is English; the English side keeps it.
+    "json_invalid": "不是有效的 JSON；请检查引号、括号和逗号是否成对、完整",
     "json_type": "应为 JSON 文本",
     "none_required": "应为空",
     "union_tag_invalid": "类型标记无效：{tag}",
@@ -70,7 +71,7 @@ def message_of(error: Mapping[str, Any]) -> Localized:
         return own
     cause = ctx.get("error")
     if isinstance(cause, Exception) and cause.args and isinstance(cause.args[0], Localized):
-        return cause.args[0]
+        return reason_of(cause)
     template = _CHINESE.get(str(error.get("type", "")))
     if template is None:
         return tr("取值无效（{reason}）", "{reason}", reason=english)
@@ -84,5 +85,5 @@ def message_of(error: Mapping[str, Any]) -> Localized:
 def _shown(value: object) -> object:
     # Pydantic words `expected` in English ("'invention', 'utility_model' or 'design'").
     if isinstance(value, str):
-        return value.replace(" or ", "、")
+        return value.replace(" or ", ", ").replace(", ", "、")
     return value

@@ -27,9 +27,11 @@ _TYPE_DIGITS = {
     "9": "utility_model",  # a PCT application for a utility model, entering China
 }
 
-_FORM_HINT = (
+_FORM_HINT = tr(
+    "中国专利申请号应为 12 位数字加 1 位校验位（例如 201710601862.3），"
+    "2004 年以前的为 8 位数字加 1 位校验位（例如 98123456.X）",
     "a CN application number has 12 digits and a check digit (e.g. 201710601862.3) "
-    "or, before 2004, 8 digits and a check digit"
+    "or, before 2004, 8 digits and a check digit",
 )
 
 # `[0-9]` rather than `\d`: `\d` also matches other scripts' digits, which NFKC keeps.
@@ -59,10 +61,16 @@ def normalize_patent_number(raw: str) -> str:
         if missing is not None:
             digits = missing["digits"]
             raise ValueError(
-                f"check digit is missing from {digits}: add the character after the point, "
-                "as printed on the patent certificate"
+                tr(
+                    "申请号 {digits} 缺少校验位：请按专利证书补上小数点后的那一位",
+                    "check digit is missing from {digits}: add the character after the point, "
+                    "as printed on the patent certificate",
+                    digits=digits,
+                )
             )
-        raise ValueError(f"{_FORM_HINT}; got {raw!r}")
+        raise ValueError(
+            tr("{hint}；收到的是“{raw}”", "{hint}; got {raw!r}", hint=_FORM_HINT, raw=raw)
+        )
 
     digits, given = match["digits"], match["check"]
     if len(digits) == 12:
@@ -94,11 +102,24 @@ def _check_modern_structure(digits: str) -> None:
     last_year = date.today().year + 1
     if not _FIRST_YEAR <= year <= last_year:
         raise ValueError(
-            f"application year {year} in {digits} is not between {_FIRST_YEAR} and {last_year}"
+            tr(
+                "申请号 {digits} 的申请年份 {year} 不在 {first} 到 {last} 之间；请核对前四位",
+                "application year {year} in {digits} is not between {first} and {last}",
+                year=year,
+                digits=digits,
+                first=_FIRST_YEAR,
+                last=last_year,
+            )
         )
     type_digit = digits[4]
     if type_digit not in _TYPE_DIGITS:
         raise ValueError(
-            f"patent type digit {type_digit} in {digits} is not 1 (invention), "
-            "2 (utility model), 3 (design), 8 (PCT invention) or 9 (PCT utility model)"
+            tr(
+                "申请号 {digits} 的第 5 位（专利类型）是 {type_digit}，应为 1（发明）、"
+                "2（实用新型）、3（外观设计）、8（PCT 发明）或 9（PCT 实用新型）",
+                "patent type digit {type_digit} in {digits} is not 1 (invention), "
+                "2 (utility model), 3 (design), 8 (PCT invention) or 9 (PCT utility model)",
+                type_digit=type_digit,
+                digits=digits,
+            )
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from app.i18n import tr
+
 # Full name, short name, and romanised or English names. The order is that of the GB/T 2260
 # administrative division codes (11 北京 … 82 澳门).
 _DIVISIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -71,6 +73,11 @@ def normalize_province(raw: str) -> str:
     full = _BY_KEY.get(_key(raw))
     if full is None:
         raise ValueError(
-            f"{raw!r} is not a Chinese provincial-level division (e.g. 广东省, 广东 or Guangdong)"
+            tr(
+                "“{raw}”不是省级行政区；请写省份名称，例如 广东省、广东 或 Guangdong",
+                "{raw!r} is not a Chinese provincial-level division "
+                "(e.g. 广东省, 广东 or Guangdong)",
+                raw=raw,
+            )
         )
     return full

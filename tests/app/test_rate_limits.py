@@ -71,7 +71,9 @@ def limited(
         session_factory=session_factory,
         embedder=HashingEmbedder(64),
     )
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(
+        app, raise_server_exceptions=False, headers={"Accept-Language": "en"}
+    ) as client:
         app.state.rate_limiter = RateLimiter(rate=1.0, burst=3, clock=clock)
         yield client, clock
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.errors import Conflict, NotFound
+from app.i18n import render
 from app.jobs.reindex_rollback import RollbackResult, rollback
 from app.models import IndexVersion, IndexVersionStatus
 from app.search import snapshots
@@ -97,3 +98,21 @@ def test_rollback_with_no_earlier_snapshot_is_refused(
 
     with pytest.raises(NotFound, match="no snapshot older than the live one"):
         _rollback(settings, session_factory)
+
+
+def test_rollback_refusals_are_worded_in_chinese_too(
+    settings: Settings, session_factory: sessionmaker[Session], session: Session, actors: Actors
+) -> None:
+    add_listings(session, actors.tto.organisation, 1)
+    only = run_job(settings, session_factory)
+
+    with pytest.raises(NotFound) as none_older:
+        _rollback(settings, session_factory)
+    with pytest.raises(Conflict) as live:
+        _rollback(settings, session_factory, only.version_id)
+
+    assert render(none_older.value.msg, "zh") == (
+        f"没有比当前索引（{only.snapshot}）更早的快照可回滚；请先重建索引"
+    )
+    assert render(live.value.msg, "zh") == f"快照 {only.snapshot} 已经是当前使用的索引，无需回滚"
+    assert render(live.value.msg, "en") == f"snapshot {only.snapshot} is already live"
