@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
+from app.i18n import reason_of
 from app.models import Listing, RoyaltyTable, RoyaltyTableKind, RoyaltyTableRow
 from app.schemas import FigureRange, RoyaltyBrief, RoyaltyRead
 from app.services import royalty_words
@@ -129,7 +130,7 @@ def licensee_industry(raw: str | None, loc: tuple[str | int, ...]) -> str | None
     try:
         return normalize_industry_code(raw)
     except ValueError as exc:
-        raise InvalidInput(str(exc), loc=loc) from exc
+        raise InvalidInput(reason_of(exc), loc=loc) from exc
 
 
 def request_for(
