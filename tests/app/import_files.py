@@ -205,7 +205,7 @@ def spreadsheet_with_seven_bad_rows(count: int = 300) -> Workbook:
     bad = [
         BadRow(5, "patent_number", "check digit is"),
         BadRow(42, "ipc_codes", "Z99Q 1/00"),
-        BadRow(77, "title", "title is required"),
+        BadRow(77, "title", "column '名称' is empty; the patent title is required"),
         BadRow(120, "industry_code", "'C99' is not a GB/T 4754-2017 division"),
         BadRow(166, "rate_percent", "less than or equal to 100"),
         BadRow(213, "patent_number", f"patent {duplicate_of} already appears in row 9"),

@@ -138,7 +138,12 @@ def test_a_field_over_its_length_limit_is_rejected_as_a_row(
 
     assert counts(report) == (1, 0, 0, 1)
     assert report["rejected"] == [
-        {"row": 3, "field": "title", "msg": "String should have at most 500 characters"}
+        {
+            "row": 3,
+            "field": "title",
+            "column": "名称",
+            "msg": "column '名称': String should have at most 500 characters",
+        }
     ]
 
 
@@ -179,7 +184,9 @@ def small_client(
         catchup_seconds=0,
     )
     app = create_app(settings, session_factory=session_factory, embedder=HashingEmbedder(64))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(
+        app, raise_server_exceptions=False, headers={"Accept-Language": "en"}
+    ) as test_client:
         yield test_client
 
 
