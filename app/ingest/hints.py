@@ -30,8 +30,12 @@ _WORDS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def stray_hint(field: str, source: SourceRow) -> Localized | None:
-    """Return a hint naming the ignored column of a row that probably holds `field`."""
+def stray_hint(field: str, source: SourceRow, column: str | None = None) -> Localized | None:
+    """Return a hint naming the ignored column of a row that probably holds `field`.
+
+    `column` is the file's own column for the field, if it has one: then the value should
+    move there, as a second column for the field would be refused.
+    """
     words = _WORDS.get(field, ())
     for header, text in source.stray.items():
         folded = header.casefold()
@@ -39,11 +43,21 @@ def stray_hint(field: str, source: SourceRow) -> Localized | None:
             continue
         if field in FIELD_KINDS and not isinstance(read_quantity(field, text, None), Quantity):
             continue
+        if column is not None:
+            return tr(
+                "“{stray}”列有内容“{text}”，但这一列没有导入；如果它就是{label}，请把它移到“{column}”列",
+                "column '{stray}' has '{text}' but is not imported; if it is the {label}, move "
+                "it to column '{column}'",
+                stray=header,
+                text=text,
+                label=field_label(field),
+                column=column,
+            )
         return tr(
-            "“{column}”列有内容“{text}”，但这一列没有导入；如果它就是{label}，请把表头改为“{header}”",
-            "column '{column}' has '{text}' but is not imported; if it is the {label}, rename "
+            "“{stray}”列有内容“{text}”，但这一列没有导入；如果它就是{label}，请把表头改为“{header}”",
+            "column '{stray}' has '{text}' but is not imported; if it is the {label}, rename "
             "its header to '{header}'",
-            column=header,
+            stray=header,
             text=text,
             label=field_label(field),
             header=accepted_headers(field)[1],
@@ -69,7 +83,7 @@ def missing_message(field: str, source: SourceRow, column: str | None) -> Locali
             header=accepted_headers(field)[1],
             others="、".join(accepted_headers(field)[2:5]),
         )
-    hint = stray_hint(field, source)
+    hint = stray_hint(field, source, column)
     return message if hint is None else message + tr("；{hint}", "; {hint}", hint=hint)
 
 

@@ -221,6 +221,9 @@ def _read_table(
     bounded = _bounded(records, limits)
     header_row, headers = _find_header(bounded)
     spans = _merged_spans(merges, header_row) if merges is not None else continuation_spans(headers)
+    # A merge ending past the last written header cell still names the columns it covers.
+    width = max([last + 1 for _, last in spans if last < limits.max_columns], default=0)
+    headers += [""] * (width - len(headers))
     patent_column = [canonical_field(h) if h else None for h in headers].index("patent_number")
     sub_headers: list[str] | None = None
     first = next(bounded, None)

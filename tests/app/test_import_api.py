@@ -583,6 +583,7 @@ def test_unreadable_date_and_number_are_rejected_on_their_column(
             "row": 3,
             "field": "fixed_fee_yuan",
             "column": "固定费用（元）",
-            "msg": "column '固定费用（元）': '五万' is not a number; write a number such as 1.5万元",
+            "msg": "column '固定费用（元）': '五万' is not a number; write a number such as "
+            "1.5万元",
         },
     ]
