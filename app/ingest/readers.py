@@ -194,6 +194,8 @@ def _read_xlsx(content: bytes, limits: ImportLimits) -> tuple[list[SourceRow], L
         max_ratio=limits.max_xlsx_ratio,
         max_shared_strings=limits.max_shared_strings_bytes,
         max_columns=limits.max_columns,
+        max_rows=limits.max_sheet_rows,
+        max_cells=limits.max_sheet_cells,
     ) as (rows, merges):
         return _read_table(enumerate(rows, start=1), limits, merges)
 

@@ -26,6 +26,8 @@ class ImportLimits:
     # Rows read, blank ones included: blank rows are skipped before `max_rows` counts.
     max_sheet_rows: int = 50_000
     max_columns: int = 500
+    # Cell elements of a workbook's sheets, empty styled ones included (5,000 rows × 200).
+    max_sheet_cells: int = 1_000_000
     # openpyxl holds every shared string in memory, at about ten times the part's size.
     max_shared_strings_bytes: int = 16 * _MB
 

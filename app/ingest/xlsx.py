@@ -35,6 +35,7 @@ _MERGE = re.compile(
 _SHARED_STRINGS_TYPE = re.compile(
     rb"PartName=\"/?([^\"]+)\"[^>]*ContentType=\"[^\"]*sharedStrings[^\"]*\""
 )
+_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)[\s>/]")
 # Only merges within the first rows can span a header; more are not kept.
 _MAX_MERGES: Final = 1000
 
@@ -57,9 +58,12 @@ def open_sheet(
     max_ratio: int,
     max_shared_strings: int,
     max_columns: int,
+    max_rows: int,
+    max_cells: int,
 ) -> Iterator[tuple[Iterator[tuple[object, ...]], list[Merge]]]:
     """Yield the first worksheet's rows (as cell values) and its merged ranges near the top."""
     check_zip(content, max_uncompressed, max_ratio, max_shared_strings)
+    check_sheet_sizes(content, max_rows, max_cells)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises anything from KeyError to ParseError
@@ -98,6 +102,54 @@ def _value(cell: Any) -> object:
     ):
         return f"{value * 100:.10g}%"
     return value
+
+
+def check_sheet_sizes(content: bytes, max_rows: int, max_cells: int) -> None:
+    """Refuse a workbook whose sheets hold more row or cell elements than the limits.
+
+    openpyxl reads every sheet whole on load when it has no `<dimension>` (a hostile file
+    leaves it out), so the elements are counted first, as bytes, at C speed.
+    """
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for member in archive.infolist():
+            name = member.filename
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            rows, cells = _count_elements(archive, member.filename)
+            if rows > max_rows or cells > max_cells:
+                raise PayloadTooLarge(
+                    tr(
+                        "工作表“{name}”有 {rows:,} 行、{cells:,} 个单元格（含空行），"
+                        "上限为 {max_rows:,} 行、{max_cells:,} 个单元格；"
+                        "请删除多余的空行和列，或把文件拆小",
+                        "the sheet {name!r} has {rows:,} rows and {cells:,} cells, blank ones "
+                        "included; the limits are {max_rows:,} rows and {max_cells:,} cells; "
+                        "delete the blank rows and columns or split the file",
+                        name=member.filename.rpartition("/")[2],
+                        rows=rows,
+                        cells=cells,
+                        max_rows=max_rows,
+                        max_cells=max_cells,
+                    ),
+                    loc=_FILE,
+                )
+
+
+def _count_elements(archive: zipfile.ZipFile, name: str) -> tuple[int, int]:
+    rows = cells = 0
+    tail = b""
+    with archive.open(name) as part:
+        while chunk := part.read(_CHUNK):
+            text = tail + chunk
+            # A tag cut at the chunk's end is counted in the next round, from the kept tail.
+            cut = text.rfind(b"<")
+            head, tail = (text[:cut], text[cut:]) if cut > len(text) - 64 else (text, b"")
+            for match in _ROW_OR_CELL.finditer(head):
+                if match[1] == b"row":
+                    rows += 1
+                else:
+                    cells += 1
+    return rows, cells
 
 
 def merged_ranges(content: bytes, sheet_path: str, top_rows: int = 10) -> list[Merge]:

@@ -18,7 +18,8 @@ def _refusal(error: pytest.ExceptionInfo[InvalidInput]) -> tuple[str, str, tuple
     return msg.en, msg.zh, error.value.problems[0].loc
 
 
-def test_xlsx_of_blank_rows_past_the_sheet_row_limit_is_refused() -> None:
+def test_xlsx_of_blank_rows_past_the_sheet_row_limit_is_refused_before_it_is_parsed() -> None:
+    # Without a <dimension>, openpyxl parses the whole sheet on load: counted first instead.
     rows = inline_row(1, ("A1", "专利号")) + "".join(f'<row r="{n}"/>' for n in range(2, 5002))
     content = workbook_with_sheet(rows)
 
@@ -26,11 +27,22 @@ def test_xlsx_of_blank_rows_past_the_sheet_row_limit_is_refused() -> None:
         read_rows(content, "list.xlsx", ImportLimits(max_sheet_rows=1000))
 
     assert _refusal(error) == (
-        "the file has more than 1,000 rows, blank ones included; delete the blank rows or "
-        "split the file",
-        "文件超过 1,000 行（空行也计算在内）；请删除多余的空行，或把文件拆小",
+        "the sheet 'sheet1.xml' has 5,001 rows and 1 cells, blank ones included; the limits "
+        "are 1,000 rows and 1,000,000 cells; delete the blank rows and columns or split the file",
+        "工作表“sheet1.xml”有 5,001 行、1 个单元格（含空行），上限为 1,000 行、1,000,000 个单元格；"
+        "请删除多余的空行和列，或把文件拆小",
         ("file",),
     )
+
+
+def test_xlsx_of_too_many_cells_is_refused_before_it_is_parsed() -> None:
+    cells = [(f"A{n}", "x") for n in range(2, 200)]
+    content = workbook_with_sheet(inline_row(1, ("A1", "专利号"), *cells))
+
+    with pytest.raises(PayloadTooLarge) as error:
+        read_rows(content, "list.xlsx", ImportLimits(max_sheet_cells=100))
+
+    assert _refusal(error)[0].startswith("the sheet 'sheet1.xml' has 1 rows and 199 cells")
 
 
 def test_xlsx_row_a_million_rows_down_is_refused_without_reading_the_gap() -> None:
