@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import get_settings
 from app.db import create_db_engine, make_session_factory, session_scope
 from app.errors import PatentBridgeError
+from app.i18n import Language, render, tr, use_language
 from app.jobs import demo as demo_job
 from app.jobs import migrate as migrate_job
 from app.models import OrganisationKind, Role
@@ -39,10 +40,11 @@ def _factory() -> sessionmaker[Session]:
     return make_session_factory(create_db_engine(get_settings().database_url))
 
 
-def _fail(exc: PatentBridgeError, code: int = 2) -> typer.Exit:
+def _fail(exc: PatentBridgeError, code: int = 2, language: Language = "en") -> typer.Exit:
     for problem in exc.problems:
         where = ".".join(str(p) for p in problem.loc)
-        typer.secho(f"error: {where + ': ' if where else ''}{problem.msg}", fg="red", err=True)
+        msg = render(problem.msg, language)
+        typer.secho(f"error: {where + ': ' if where else ''}{msg}", fg="red", err=True)
     return typer.Exit(code)
 
 
@@ -147,8 +149,22 @@ def import_file(
     org: Annotated[str, typer.Option(help="the TTO's organisation, holder of the listings")],
     dry_run: bool = False,
     all_or_nothing: bool = False,
+    lang: Annotated[
+        str, typer.Option("--lang", help="language of the report: zh (default) or en")
+    ] = "zh",
 ) -> None:
     """Import listings from a CSV, XLSX or JSONL file; exit 1 if any row was rejected."""
+    if lang not in ("zh", "en"):
+        typer.secho(f"error: --lang must be zh or en, not {lang!r}", fg="red", err=True)
+        raise typer.Exit(2)
+    language: Language = "en" if lang == "en" else "zh"
+    with use_language(language):
+        _import_file(file, org, dry_run=dry_run, all_or_nothing=all_or_nothing, language=language)
+
+
+def _import_file(
+    file: Path, org: str, *, dry_run: bool, all_or_nothing: bool, language: Language
+) -> None:
     settings = get_settings()
     try:
         with session_scope(_factory()) as session:
@@ -175,14 +191,26 @@ def import_file(
                     report=report,
                 )
     except PatentBridgeError as exc:
-        raise _fail(exc) from exc
-    typer.echo(json.dumps(report.model_dump(), ensure_ascii=False, indent=2))
-    verb = "committed" if report.committed else "NOT committed"
-    typer.echo(
-        f"{report.rows} rows: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {len(report.rejected)} problems; {verb}",
-        err=True,
+        raise _fail(exc, language=language) from exc
+    typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    for note in report.notes:
+        typer.echo(render(note), err=True)
+    for rejected in report.rejected:
+        typer.echo(
+            render(tr("第 {row} 行：", "row {row}: ", row=rejected.row) + rejected.msg), err=True
+        )
+    summary = tr(
+        "{rows} 行：新建 {created}，更新 {updated}，未变 {unchanged}，问题 {problems}；{verb}",
+        "{rows} rows: {created} created, {updated} updated, {unchanged} unchanged, "
+        "{problems} problems; {verb}",
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        problems=len(report.rejected),
+        verb=tr("已提交", "committed") if report.committed else tr("未提交", "NOT committed"),
     )
+    typer.echo(render(summary), err=True)
     if report.rejected:
         raise typer.Exit(1)
 

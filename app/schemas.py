@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -69,6 +69,23 @@ def clean_text(value: object) -> object:
 def _blank_to_none(value: object) -> object:
     cleaned = clean_text(value)
     return None if cleaned == "" else cleaned
+
+
+def _not_a_timestamp(value: object) -> object:
+    # Pydantic reads a JSON number as Unix time (0 is 1970-01-01): no listing date means that.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        msg = tr(
+            '日期不能是数字 {value}；请写成 "2017-07-25" 这样的文本',
+            'a date cannot be the number {value}; write it as text such as "2017-07-25"',
+            value=value,
+        )
+        raise PydanticCustomError("date_type", "{msg}", {"msg": msg})
+    return value
+
+
+# A calendar date given as text (or a date): never a number of seconds since 1970.
+CalendarDate = Annotated[date, BeforeValidator(_not_a_timestamp)]
+OptionalCalendarDate = Annotated[date | None, BeforeValidator(_not_a_timestamp)]
 
 
 def _ipc_list_or_none(value: object) -> object:
@@ -179,9 +196,9 @@ class ListingFields(_Strict):
     claims: OptionalText = Field(default=None, max_length=100_000)
     ipc_codes: Annotated[list[str], BeforeValidator(parse_ipc_list)]
     patent_type: PatentType | None = None
-    application_date: date
-    grant_date: date | None = None
-    expiry_date: date | None = None
+    application_date: CalendarDate
+    grant_date: OptionalCalendarDate = None
+    expiry_date: OptionalCalendarDate = None
     legal_status: OptionalText = Field(default=None, max_length=50)
     industry_code: Annotated[IndustryCode | None, BeforeValidator(_blank_to_none)] = None
     licence: LicenceTerms
@@ -292,9 +309,9 @@ class ListingUpdate(_Strict):
     claims: OptionalText = Field(default=None, max_length=100_000)
     ipc_codes: Annotated[list[str] | None, BeforeValidator(_ipc_list_or_none)] = None
     patent_type: PatentType | None = None
-    application_date: date | None = None
-    grant_date: date | None = None
-    expiry_date: date | None = None
+    application_date: OptionalCalendarDate = None
+    grant_date: OptionalCalendarDate = None
+    expiry_date: OptionalCalendarDate = None
     legal_status: OptionalText = Field(default=None, max_length=50)
     industry_code: OptionalText = None
     licence: LicenceTerms | None = None
@@ -398,9 +415,34 @@ class Page(BaseModel, Generic[T]):
 
 
 class RejectedRow(BaseModel):
+    """One reason a row was refused: the field, the column header as the user wrote it."""
+
     row: int
     field: str
+    column: str | None = Field(
+        default=None, description="the header of the column at fault, as the file has it"
+    )
     msg: Localized
+
+
+RowStatus = Literal["create", "update", "unchanged", "rejected"]
+
+
+class PreviewCell(BaseModel):
+    """One cell of a previewed row: what the user wrote and what would be stored."""
+
+    column: str = Field(description="the column header as the file has it")
+    field: str
+    raw: str = Field(description="the cell as written (long text cut to 60 characters)")
+    value: Localized | None = Field(
+        description="the stored value in words ('15,000 元'); null when it cannot be read"
+    )
+
+
+class PreviewRow(BaseModel):
+    row: int
+    status: RowStatus
+    cells: list[PreviewCell]
 
 
 class ImportReport(BaseModel):
@@ -413,7 +455,18 @@ class ImportReport(BaseModel):
     updated: int
     unchanged: int
     rejected: list[RejectedRow]
-    ignored_columns: list[str]
+    ignored_columns: list[str] = Field(description="unknown columns: the first 50")
+    ignored_columns_total: int = 0
+    unstored_columns: list[str] = Field(
+        default_factory=list, description="columns recognised but not stored (专利权人, 发明人)"
+    )
+    notes: list[Localized] = Field(
+        default_factory=list, description="units applied, merged headers, columns left out"
+    )
+    preview: list[PreviewRow] = Field(
+        default_factory=list,
+        description="the parsed values of the first 20 rows and of every rejected row",
+    )
     dry_run: bool
     all_or_nothing: bool
     committed: bool

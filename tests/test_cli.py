@@ -53,7 +53,24 @@ def _listings(cli_database_url: str) -> int:
 
 
 def _run_import(runner: CliRunner, path: Path, *options: str) -> Result:
-    return runner.invoke(cli, ["import", str(path), "--org", ORG, *options])
+    return runner.invoke(cli, ["import", str(path), "--org", ORG, "--lang", "en", *options])
+
+
+def test_import_reports_in_chinese_by_default(
+    runner: CliRunner, cli_database_url: str, tmp_path: Path
+) -> None:
+    rows = [valid_row(i) for i in range(3)]
+    rows[1]["industry_code"] = "C99"
+    path = tmp_path / "专利清单.csv"
+    path.write_bytes(to_csv(rows))
+
+    result = runner.invoke(cli, ["import", str(path), "--org", ORG])
+
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "3 行：新建 2，更新 0，未变 0，问题 1；已提交"
+    assert lines[-2].startswith("第 3 行：“行业代码”列：")
+    assert json.loads(result.stdout)["rejected"][0]["msg"].startswith("“行业代码”列：")
 
 
 def test_import_with_rejected_rows_exits_1_with_the_report_and_a_one_line_summary(
@@ -132,7 +149,7 @@ def test_import_for_an_unknown_organisation_exits_2_naming_it(
     path = tmp_path / "专利清单.csv"
     path.write_bytes(to_csv([valid_row(0)]))
 
-    result = runner.invoke(cli, ["import", str(path), "--org", "没有这所大学"])
+    result = runner.invoke(cli, ["import", str(path), "--org", "没有这所大学", "--lang", "en"])
 
     assert result.exit_code == 2
     assert result.stderr == "error: organisation: no organisation named '没有这所大学'\n"

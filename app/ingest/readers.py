@@ -4,31 +4,42 @@ This layer parses and maps headers only; turning values into listings (and repor
 values per row) is the validating layer's job. The API:
 
     read_file(content, filename, limits=DEFAULT_LIMITS) -> ReadResult
-        ReadResult(rows, format, encoding, ignored_columns)
+        ReadResult(rows, format, encoding, ignored_columns, ignored_total, unstored_columns,
+                   notes)
     read_rows(content, filename, limits=DEFAULT_LIMITS) -> list[SourceRow]   # read_file().rows
     detect_format(content, filename) -> "csv" | "xlsx" | "jsonl"
     decode_text(content) -> (text, encoding)
 
 File-level failures raise `InvalidInput` (loc `("file",)`, or `("rows", row, field)` for an
-over-long cell) or `PayloadTooLarge`; a parser's own exception never escapes.
+over-long cell) or `PayloadTooLarge`, in Chinese and English; a parser's own exception never
+escapes.
 
 Rows:
 - `SourceRow.row` is the number the user sees: the spreadsheet row (header = 1 when it is the
   first row) for CSV and XLSX, the 1-based line number for JSONL. Empty rows and blank lines
-  are skipped but still counted.
+  are skipped but still counted, against `max_sheet_rows`: reading stops there, so a sheet
+  of a million blank rows costs a refusal, not a minute.
 - `values` holds only present values: strings are stripped and empty ones dropped. CSV gives
   `str`; XLSX gives `str`, `int`, `float`, `bool` or `date` (datetimes become dates; a number
   in a percentage-formatted cell becomes the text the sheet shows, `3%` for 0.03); JSONL
   gives any JSON value, with a nested `licence` object flattened into `royalty_type`,
   `rate_percent`, ... (its `type` key is `royalty_type`).
+- `columns` says, per field, the column it came from (the header as the user wrote it, and
+  the unit the header states); `stray` holds the text of cells in ignored columns, so that a
+  row missing a field can say "your 项目名称 column has text: rename it 专利名称".
 - `problem` is set when a row could not be read as a whole: a JSONL line that is not a JSON
   object (then `values` is empty), a JSONL `licence` that is not an object, two keys of one
   JSONL object naming the same field, or a CSV/XLSX row with values beyond the last header. The
   validating layer reports it as that row's problem.
-- Several contact columns (`联系人` and `联系电话`) are joined with "; "; any other field named
-  by two columns is an error.
+- Several contact columns (`联系人` and `联系电话`, or the columns under a merged `联系人`) are
+  joined with "; "; any other field named by two columns is an error. See `app.ingest.layout`
+  for merged headers and sub-header rows.
 - Unknown columns (and unknown JSONL keys) are ignored and reported once per file in
-  `ReadResult.ignored_columns`, in first-seen order; blank headers are ignored silently.
+  `ReadResult.ignored_columns`, in first-seen order, the first 50 of them
+  (`ignored_total` counts all); columns a listing knows but does not store (专利权人, 发明人)
+  are in `unstored_columns`. An empty header is reported as its column letter, `(F)`, once a
+  row has a value under it.
+- A header row (or any row) wider than `max_columns` is refused.
 
 Header row: the first non-empty row, unless it has no patent-number column and one of the next
 few rows does (a title row above the header, common in Chinese templates).
@@ -42,65 +53,44 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final, Literal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Final
 
-import openpyxl
-
-from app.errors import InvalidInput, PatentBridgeError, PayloadTooLarge
+from app.errors import InvalidInput, PayloadTooLarge
+from app.i18n import Localized, tr
 from app.ingest.cells import restore
-from app.ingest.headers import accepted_headers, canonical_field
-
-Format = Literal["csv", "xlsx", "jsonl"]
+from app.ingest.formats import SNIFF_CHARS, Format, check_text, decode_text, detect_format
+from app.ingest.headers import accepted_headers, canonical_field, field_label
+from app.ingest.jsonl import read_jsonl
+from app.ingest.layout import (
+    JOINED_FIELDS,
+    Column,
+    Layout,
+    Span,
+    build_layout,
+    column_letter,
+    continuation_spans,
+    is_sub_header,
+)
+from app.ingest.rows import (
+    DEFAULT_LIMITS,
+    ImportLimits,
+    SourceRow,
+    check_cell_length,
+    clean,
+    is_blank,
+    too_many_rows,
+)
+from app.ingest.xlsx import Merge, check_zip, open_sheet
 
 _FILE: Final = ("file",)
 _MB: Final = 1024 * 1024
-_EXTENSIONS: Final[dict[str, Format]] = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".xlsx": "xlsx",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-_ZIP_MAGIC: Final = b"PK\x03\x04"
-_OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
-_UTF8_BOM: Final = b"\xef\xbb\xbf"
-# Real text has almost no C0 controls besides tab and newlines; junk has ~12%.
-_MAX_CONTROL_RATIO: Final = 0.02
-_SNIFF_CHARS: Final = 64 * 1024
-# Tiny members (an empty sharedStrings.xml) compress absurdly well yet cannot hurt.
-_RATIO_CHECK_MIN_BYTES: Final = 1 * _MB
 _HEADER_SEARCH_ROWS: Final = 5
-_JOINED_FIELDS: Final = frozenset({"contact"})
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """Upper bounds an uploaded file must respect."""
-
-    max_bytes: int = 20 * _MB
-    max_rows: int = 5000
-    max_cell_chars: int = 100_000
-    max_xlsx_uncompressed_bytes: int = 100 * _MB
-    max_xlsx_ratio: int = 100
-
-
-DEFAULT_LIMITS: Final = ImportLimits()
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """One data row as read from the file, keyed by canonical field."""
-
-    row: int
-    values: dict[str, object]
-    problem: str | None = None
+# Enough of an ignored cell to recognise it in a message.
+_STRAY_CHARS: Final = 60
+_STRAY_PER_ROW: Final = 5
 
 
 @dataclass(frozen=True)
@@ -111,6 +101,11 @@ class ReadResult:
     format: Format
     encoding: str | None
     ignored_columns: tuple[str, ...] = ()
+    ignored_total: int = 0
+    unstored_columns: tuple[str, ...] = ()
+    notes: tuple[Localized, ...] = field(default=(), compare=False)
+    # The header of the (first) column of each field the file has.
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 def read_rows(
@@ -124,101 +119,35 @@ def read_file(content: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMI
     """Read an uploaded file into rows, with its format, encoding and ignored columns."""
     if len(content) > limits.max_bytes:
         raise PayloadTooLarge(
-            f"the file is {len(content) / _MB:.1f} MB; the limit is {limits.max_bytes / _MB:g} MB",
+            tr(
+                "文件大小为 {size:.1f} MB，上限为 {limit:g} MB；请把文件拆小",
+                "the file is {size:.1f} MB; the limit is {limit:g} MB",
+                size=len(content) / _MB,
+                limit=limits.max_bytes / _MB,
+            ),
             loc=_FILE,
         )
     fmt = detect_format(content, filename)
     if fmt == "xlsx":
-        rows, ignored = _read_xlsx(content, limits)
-        return ReadResult(rows, fmt, None, ignored)
+        return _result(*_read_xlsx(content, limits), fmt, None)
     text, encoding = decode_text(content)
-    _check_text(text)
+    check_text(text)
     if fmt == "jsonl":
-        rows, ignored = _read_jsonl(text, limits)
-    else:
-        rows, ignored = _read_delimited(text, filename.lower().endswith(".tsv"), limits)
-    return ReadResult(rows, fmt, encoding, ignored)
+        return _result(*read_jsonl(text, limits), fmt, encoding)
+    return _result(*_read_delimited(text, filename.lower().endswith(".tsv"), limits), fmt, encoding)
 
 
-def detect_format(content: bytes, filename: str) -> Format:
-    """Return the file's format from its extension, checked against its first bytes."""
-    name = filename.lower()
-    extension = name[name.rfind(".") :] if "." in name else ""
-    if extension == ".xls":
-        raise InvalidInput(
-            "old Excel .xls files are not supported; save the sheet as .xlsx or CSV (UTF-8)",
-            loc=_FILE,
-        )
-    if extension not in _EXTENSIONS:
-        supported = ", ".join(_EXTENSIONS)
-        raise InvalidInput(
-            f"unsupported file type {extension or '(none)'!r}; upload one of {supported}",
-            loc=_FILE,
-        )
-    fmt = _EXTENSIONS[extension]
-    if not content:
-        raise InvalidInput("the file is empty", loc=_FILE)
-    if fmt == "xlsx":
-        if content.startswith(_OLE2_MAGIC):
-            raise InvalidInput(
-                "this .xlsx file is password-protected or is really an old .xls file; "
-                "remove the password or save it as .xlsx again",
-                loc=_FILE,
-            )
-        if not content.startswith(_ZIP_MAGIC):
-            raise InvalidInput("the file is not an Excel .xlsx workbook", loc=_FILE)
-        return fmt
-    if content.startswith(_ZIP_MAGIC):
-        raise InvalidInput(
-            f"the {extension} file is a zip archive (an Excel workbook?); "
-            "name it .xlsx or export it as CSV",
-            loc=_FILE,
-        )
-    if content.startswith(_OLE2_MAGIC):
-        raise InvalidInput(
-            f"the {extension} file is an old Excel .xls workbook; export it as CSV (UTF-8)",
-            loc=_FILE,
-        )
-    # UTF-16 text is full of NUL bytes; it is checked after decoding instead.
-    if not content.startswith(_UTF16_BOMS) and b"\x00" in content:
-        raise InvalidInput(f"the {extension} file contains binary data, not text", loc=_FILE)
-    return fmt
-
-
-def decode_text(content: bytes) -> tuple[str, str]:
-    """Return the file's text and the encoding it was decoded with, decoding strictly."""
-    if content.startswith(_UTF16_BOMS):
-        candidates: tuple[str, ...] = ("utf-16",)
-    elif content.startswith(_UTF8_BOM):
-        candidates = ("utf-8-sig",)
-    else:
-        # GB18030 decodes GBK too; trying UTF-8 first matters as GB18030 accepts more bytes.
-        candidates = ("utf-8", "gb18030")
-    utf8_error: UnicodeDecodeError | None = None
-    for encoding in candidates:
-        try:
-            return content.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            if encoding.startswith("utf-8"):
-                utf8_error = exc
-    if utf8_error is not None and utf8_error.end == len(content):
-        # Valid UTF-8 up to a character cut in half at the very end: an interrupted upload.
-        raise InvalidInput(
-            "the file ends in the middle of a UTF-8 character: it looks cut off; upload the "
-            "whole file again",
-            loc=_FILE,
-        )
-    raise InvalidInput(
-        "the file is not UTF-8 or GBK text; save it as 'CSV UTF-8' and upload it again",
-        loc=_FILE,
+def _result(rows: list[SourceRow], layout: Layout, fmt: Format, encoding: str | None) -> ReadResult:
+    return ReadResult(
+        rows,
+        fmt,
+        encoding,
+        tuple(layout.ignored),
+        layout.ignored_total,
+        tuple(layout.unstored),
+        tuple(layout.notes),
+        layout.headers,
     )
-
-
-def _check_text(text: str) -> None:
-    sample = text[:_SNIFF_CHARS]
-    controls = sum(1 for char in sample if char < " " and char not in "\t\n\r")
-    if "\x00" in sample or controls > _MAX_CONTROL_RATIO * len(sample):
-        raise InvalidInput("the file contains binary data, not text", loc=_FILE)
 
 
 # --- tables (CSV and XLSX) ---------------------------------------------------------------
@@ -226,7 +155,7 @@ def _check_text(text: str) -> None:
 
 def _read_delimited(
     text: str, is_tsv: bool, limits: ImportLimits
-) -> tuple[list[SourceRow], tuple[str, ...]]:
+) -> tuple[list[SourceRow], Layout]:
     delimiter = "\t" if is_tsv else _sniff_delimiter(text)
     # Our own per-cell check must see an over-long cell first, to name its row and column;
     # any field fits in max_bytes characters.
@@ -235,15 +164,21 @@ def _read_delimited(
     # Each record is one spreadsheet row, even when a quoted cell spans several lines.
     records = enumerate(reader, start=1)
     try:
-        return _read_table(records, limits)
+        return _read_table(records, limits, None)
     except csv.Error as exc:
         raise InvalidInput(
-            f"the CSV is malformed near line {reader.line_num}: {exc}", loc=_FILE
+            tr(
+                "CSV 文件在第 {line} 行附近格式有误：{error}；请检查引号是否成对",
+                "the CSV is malformed near line {line}: {error}",
+                line=reader.line_num,
+                error=exc,
+            ),
+            loc=_FILE,
         ) from exc
 
 
 def _sniff_delimiter(text: str) -> str:
-    first_line = next((line for line in text[:_SNIFF_CHARS].splitlines() if line.strip()), "")
+    first_line = next((line for line in text[:SNIFF_CHARS].splitlines() if line.strip()), "")
     if "," in first_line:
         return ","
     tabs, semicolons = first_line.count("\t"), first_line.count(";")
@@ -252,268 +187,206 @@ def _sniff_delimiter(text: str) -> str:
     return "\t" if tabs >= semicolons else ";"
 
 
+def _read_xlsx(content: bytes, limits: ImportLimits) -> tuple[list[SourceRow], Layout]:
+    with open_sheet(
+        content,
+        max_uncompressed=limits.max_xlsx_uncompressed_bytes,
+        max_ratio=limits.max_xlsx_ratio,
+        max_shared_strings=limits.max_shared_strings_bytes,
+        max_columns=limits.max_columns,
+        max_rows=limits.max_sheet_rows,
+        max_cells=limits.max_sheet_cells,
+    ) as (rows, merges):
+        return _read_table(enumerate(rows, start=1), limits, merges)
+
+
+def check_workbook(content: bytes, limits: ImportLimits) -> None:
+    """Refuse a workbook from its zip directory alone, before anything is inflated."""
+    check_zip(
+        content,
+        limits.max_xlsx_uncompressed_bytes,
+        limits.max_xlsx_ratio,
+        limits.max_shared_strings_bytes,
+    )
+
+
+# app/jobs/royalty_import.py imports the old name; kept until that module moves to the new one.
+_check_zip = check_workbook
+
+
 def _read_table(
-    records: Iterable[tuple[int, Sequence[object]]], limits: ImportLimits
-) -> tuple[list[SourceRow], tuple[str, ...]]:
-    records = iter(records)
-    columns, ignored = _find_header(records)
+    records: Iterable[tuple[int, Sequence[object]]],
+    limits: ImportLimits,
+    merges: list[Merge] | None,
+) -> tuple[list[SourceRow], Layout]:
+    """Read a table; `merges` are an XLSX sheet's merged ranges, None for a CSV."""
+    bounded = _bounded(records, limits)
+    header_row, headers = _find_header(bounded)
+    spans = _merged_spans(merges, header_row) if merges is not None else continuation_spans(headers)
+    # A merge ending past the last written header cell still names the columns it covers.
+    width = max([last + 1 for _, last in spans if last < limits.max_columns], default=0)
+    headers += [""] * (width - len(headers))
+    patent_column = [canonical_field(h) if h else None for h in headers].index("patent_number")
+    sub_headers: list[str] | None = None
+    first = next(bounded, None)
+    if first is not None:
+        texts = [_header_text(cell) for cell in first[1]]
+        if first[0] == header_row + 1 and is_sub_header(texts, spans, patent_column):
+            sub_headers = texts
+        else:
+            bounded = chain([first], bounded)
+    layout = build_layout(headers, spans, sub_headers)
+    _reject_duplicates(layout.columns)
     rows: list[SourceRow] = []
-    for number, cells in records:
-        if all(_is_blank(cell) for cell in cells):
+    for number, cells in bounded:
+        if all(is_blank(cell) for cell in cells):
             continue
         if len(rows) == limits.max_rows:
+            raise too_many_rows(limits, Localized("行数据", "data rows"))
+        rows.append(_table_row(number, cells, layout, limits))
+    return rows, layout
+
+
+def _bounded(
+    records: Iterable[tuple[int, Sequence[object]]], limits: ImportLimits
+) -> Iterator[tuple[int, Sequence[object]]]:
+    """Yield records while counting every row read and bounding each row's width."""
+    for number, cells in records:
+        if number > limits.max_sheet_rows:
             raise PayloadTooLarge(
-                f"the file has more than {limits.max_rows:,} data rows; split it into smaller "
-                "files",
+                tr(
+                    "文件超过 {limit:,} 行（空行也计算在内）；请删除多余的空行，或把文件拆小",
+                    "the file has more than {limit:,} rows, blank ones included; delete the "
+                    "blank rows or split the file",
+                    limit=limits.max_sheet_rows,
+                ),
                 loc=_FILE,
             )
-        rows.append(_table_row(number, cells, columns, limits))
-    return rows, ignored
+        yield number, _within_width(number, cells, limits.max_columns)
 
 
-def _find_header(
-    records: Iterator[tuple[int, Sequence[object]]],
-) -> tuple[list[tuple[str, str] | None], tuple[str, ...]]:
-    """Return each column's (field, header), None for ignored ones, and the ignored headers."""
+def _within_width(number: int, cells: Sequence[object], max_columns: int) -> Sequence[object]:
+    if len(cells) <= max_columns:
+        return cells
+    last = next(
+        i for i in range(len(cells), 0, -1) if i <= max_columns or not is_blank(cells[i - 1])
+    )
+    if last > max_columns:
+        raise PayloadTooLarge(
+            tr(
+                "第 {row} 行超过 {limit:,} 列；请删除不需要的列",
+                "row {row} has more than {limit:,} columns; delete the columns you do not need",
+                row=number,
+                limit=max_columns,
+            ),
+            loc=_FILE,
+        )
+    return cells[:max_columns]
+
+
+def _merged_spans(merges: list[Merge], header_row: int) -> list[Span]:
+    return sorted(
+        (m.first_column, m.last_column)
+        for m in merges
+        if m.first_row <= header_row <= m.last_row and m.last_column > m.first_column
+    )
+
+
+def _header_text(cell: object) -> str:
+    return "" if cell is None else str(cell).strip()
+
+
+def _find_header(records: Iterator[tuple[int, Sequence[object]]]) -> tuple[int, list[str]]:
+    """Return the header row's number and its headers (the first row with a patent number)."""
     first_headers: list[str] | None = None
     seen = 0
-    for _number, cells in records:
-        if all(_is_blank(cell) for cell in cells):
+    for number, cells in records:
+        if all(is_blank(cell) for cell in cells):
             continue
-        headers = ["" if cell is None else str(cell).strip() for cell in cells]
-        fields = [canonical_field(header) if header else None for header in headers]
-        if "patent_number" in fields:
-            _reject_duplicates(headers, fields)
-            columns = [
-                (f, h) if f is not None else None for f, h in zip(fields, headers, strict=True)
-            ]
-            ignored = tuple(h for f, h in zip(fields, headers, strict=True) if h and f is None)
-            return columns, ignored
+        headers = [_header_text(cell) for cell in cells]
+        if any(canonical_field(header) == "patent_number" for header in headers if header):
+            return number, headers
         first_headers = first_headers or headers
         seen += 1
         if seen == _HEADER_SEARCH_ROWS:
             break
     if first_headers is None:
-        raise InvalidInput("the file has no header row", loc=_FILE)
+        raise InvalidInput(tr("文件没有表头行", "the file has no header row"), loc=_FILE)
     found = ", ".join(repr(header) for header in first_headers if header) or "(none)"
-    accepted = ", ".join(accepted_headers("patent_number"))
     raise InvalidInput(
-        f"no patent number column; the header row has {found}; name one column {accepted}",
+        tr(
+            "找不到专利号列；表头行是 {found}；请把其中一列命名为 {accepted}",
+            "no patent number column; the header row has {found}; name one column {accepted}",
+            found=found,
+            accepted=", ".join(accepted_headers("patent_number")),
+        ),
         loc=_FILE,
     )
 
 
-def _reject_duplicates(headers: list[str], fields: list[str | None]) -> None:
+def _reject_duplicates(columns: list[Column]) -> None:
     first: dict[str, str] = {}
-    for header, name in zip(headers, fields, strict=True):
-        if name is None or name in _JOINED_FIELDS:
+    for column in columns:
+        name = column.field
+        if name is None or name in JOINED_FIELDS:
             continue
         if name in first:
             raise InvalidInput(
-                f"columns {first[name]!r} and {header!r} both mean {name}; keep only one",
+                tr(
+                    "“{a}”和“{b}”两列都表示{label}；请只保留一列",
+                    "columns {a!r} and {b!r} both mean {name}; keep only one",
+                    a=first[name],
+                    b=column.header,
+                    name=name,
+                    label=field_label(name),
+                ),
                 loc=_FILE,
             )
-        first[name] = header
+        first[name] = column.header
 
 
 def _table_row(
-    number: int,
-    cells: Sequence[object],
-    columns: list[tuple[str, str] | None],
-    limits: ImportLimits,
+    number: int, cells: Sequence[object], layout: Layout, limits: ImportLimits
 ) -> SourceRow:
     values: dict[str, object] = {}
-    for column, cell in zip(columns, cells, strict=False):
-        if column is None:
+    columns: dict[str, Column] = {}
+    stray: dict[str, str] = {}
+    for index, (column, cell) in enumerate(zip(layout.columns, cells, strict=False)):
+        if column.field is None:
+            _note_stray(index, column, cell, layout, stray)
             continue
-        name, header = column
-        value = _clean(cell, name)
+        name = column.field
+        value = clean(cell, name)
         if value is None:
             continue
         if isinstance(value, str):
             # Our own export writes `'=...` for text that starts like a formula.
             value = restore(value)
-        _check_cell_length(value, number, name, header, limits)
+        check_cell_length(value, number, name, column.header, limits)
         if name in values:  # only joined fields get here twice
             value = f"{values[name]}; {value}"
+            column = Column(f"{columns[name].header}、{column.header}", name, None, "stored")
         values[name] = value
+        columns[name] = column
     problem = None
-    if any(not _is_blank(cell) for cell in cells[len(columns) :]):
-        problem = "the row has values beyond the last header column; is a comma unquoted?"
-    return SourceRow(number, values, problem)
+    if any(not is_blank(cell) for cell in cells[len(layout.columns) :]):
+        problem = tr(
+            "这一行在最后一个表头列之后还有内容（第 {letter} 列起）；是否有未加引号的逗号？",
+            "the row has values beyond the last header column; is a comma unquoted?",
+            letter=column_letter(len(layout.columns)),
+        )
+    return SourceRow(number, values, problem, columns, stray)
 
 
-def _clean(value: object, name: str) -> object | None:
-    """Return a cell's value as this layer passes it on, or None when it is missing."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, datetime):
-        return value.date()
-    if name == "patent_number" and isinstance(value, int | float) and not isinstance(value, bool):
-        # repr gives the shortest text that round-trips, so the digit after the dot survives.
-        return repr(value)
-    return value
-
-
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _check_cell_length(
-    value: object, row: int, name: str, column: str, limits: ImportLimits
+def _note_stray(
+    index: int, column: Column, cell: object, layout: Layout, stray: dict[str, str]
 ) -> None:
-    if isinstance(value, str) and len(value) > limits.max_cell_chars:
-        raise InvalidInput(
-            f"row {row}, column {column!r}: the cell has {len(value):,} characters; "
-            f"the limit is {limits.max_cell_chars:,}",
-            loc=("rows", row, name),
-        )
-
-
-# --- XLSX --------------------------------------------------------------------------------
-
-
-def _read_xlsx(content: bytes, limits: ImportLimits) -> tuple[list[SourceRow], tuple[str, ...]]:
-    _check_zip(content, limits)
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises anything from KeyError to ParseError
-        raise _unreadable_workbook(exc) from exc
-    try:
-        if not workbook.worksheets:
-            raise InvalidInput("the workbook has no worksheet", loc=_FILE)
-        sheet = workbook.worksheets[0]
-        # Some writers record a wrong sheet size, which would silently cut rows off.
-        sheet.reset_dimensions()
-        records = enumerate((_xlsx_values(cells) for cells in sheet.iter_rows()), start=1)
-        return _read_table(records, limits)
-    except PatentBridgeError:
-        raise
-    except Exception as exc:  # sheet XML is parsed lazily, while rows are iterated
-        raise _unreadable_workbook(exc) from exc
-    finally:
-        workbook.close()
-
-
-def _xlsx_values(cells: Sequence[Any]) -> tuple[object, ...]:
-    return tuple(_xlsx_value(cell) for cell in cells)
-
-
-def _xlsx_value(cell: Any) -> object:
-    value = cell.value
-    # Typing 3% into Excel stores 0.03 in a percentage-formatted cell; the user means 3%.
-    if (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and "%" in (cell.number_format or "")
-    ):
-        return f"{value * 100:.10g}%"
-    return value
-
-
-def _unreadable_workbook(exc: Exception) -> InvalidInput:
-    reason = type(exc).__name__
-    detail = str(exc).strip().splitlines()
-    if detail:
-        reason = f"{reason}: {detail[0][:200]}"
-    return InvalidInput(
-        f"the workbook cannot be read ({reason}); open it in Excel and save it again as .xlsx",
-        loc=_FILE,
-    )
-
-
-def _check_zip(content: bytes, limits: ImportLimits) -> None:
-    """Refuse a workbook from its zip directory alone, before anything is inflated."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise InvalidInput(f"the file is not a valid .xlsx workbook: {exc}", loc=_FILE) from exc
-    # zipfile never inflates a member past its declared size, so these numbers bound the work.
-    total = 0
-    for member in members:
-        total += member.file_size
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size >= _RATIO_CHECK_MIN_BYTES and ratio > limits.max_xlsx_ratio:
-            raise InvalidInput(
-                f"the workbook member {member.filename!r} is compressed {ratio:,.0f}:1, over "
-                f"the {limits.max_xlsx_ratio}:1 limit; the file looks like a zip bomb",
-                loc=_FILE,
-            )
-    if total > limits.max_xlsx_uncompressed_bytes:
-        raise PayloadTooLarge(
-            f"the workbook unpacks to {total / _MB:.1f} MB; the limit is "
-            f"{limits.max_xlsx_uncompressed_bytes / _MB:g} MB",
-            loc=_FILE,
-        )
-    if "xl/workbook.xml" not in {member.filename for member in members}:
-        raise InvalidInput("the file is a zip archive but not an .xlsx workbook", loc=_FILE)
-
-
-# --- JSONL -------------------------------------------------------------------------------
-
-
-def _read_jsonl(text: str, limits: ImportLimits) -> tuple[list[SourceRow], tuple[str, ...]]:
-    rows: list[SourceRow] = []
-    ignored: dict[str, None] = {}
-    # Not splitlines(): JSON strings may hold U+2028 and other characters it splits on.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        if len(rows) == limits.max_rows:
-            raise PayloadTooLarge(
-                f"the file has more than {limits.max_rows:,} lines; split it into smaller files",
-                loc=_FILE,
-            )
-        rows.append(_json_row(number, line, ignored, limits))
-    return rows, tuple(ignored)
-
-
-def _json_row(number: int, line: str, ignored: dict[str, None], limits: ImportLimits) -> SourceRow:
-    try:
-        document = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        return SourceRow(number, {}, f"line is not valid JSON: {exc}")
-    if not isinstance(document, dict):
-        return SourceRow(number, {}, f"line is a JSON {type(document).__name__}, not an object")
-    pairs: list[tuple[str, str, object]] = []  # (field, key as written, value)
-    problems: list[str] = []
-    for key, value in document.items():
-        if key in ("licence", "license"):
-            if value is None:
-                continue
-            if not isinstance(value, dict):
-                problems.append(f"{key!r} must be an object")
-                continue
-            for inner_key, inner_value in value.items():
-                name = "royalty_type" if inner_key == "type" else canonical_field(inner_key)
-                if name is None:
-                    ignored[f"{key}.{inner_key}"] = None
-                else:
-                    pairs.append((name, f"{key}.{inner_key}", inner_value))
-            continue
-        name = canonical_field(key)
-        if name is None:
-            ignored[key] = None
-        else:
-            pairs.append((name, key, value))
-    values: dict[str, object] = {}
-    written: dict[str, str] = {}
-    for name, key, raw in pairs:
-        value = _clean(raw, name)
-        if value is None:
-            continue
-        _check_cell_length(value, number, name, key, limits)
-        if name in values:
-            if name not in _JOINED_FIELDS:
-                problems.append(f"keys {written[name]!r} and {key!r} both mean {name}")
-                continue
-            value = f"{values[name]}; {value}"
-        values[name] = value
-        written.setdefault(name, key)
-    return SourceRow(number, values, "; ".join(problems) or None)
+    if is_blank(cell) or column.status == "unstored":
+        return
+    if column.status == "blank":
+        layout.ignore(column.header)
+    if len(stray) < _STRAY_PER_ROW and column.header not in stray:
+        stray[column.header] = str(cell).strip()[:_STRAY_CHARS]
 
 
 __all__ = [
@@ -522,8 +395,12 @@ __all__ = [
     "ImportLimits",
     "ReadResult",
     "SourceRow",
+    "check_workbook",
+    "check_cell_length",
+    "clean",
     "decode_text",
     "detect_format",
     "read_file",
     "read_rows",
+    "too_many_rows",
 ]

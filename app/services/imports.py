@@ -8,10 +8,8 @@ so a refused import has written nothing at all.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -19,21 +17,17 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.i18n import Localized, tr
-from app.ingest.headers import PATENT_TYPE_ALIASES, ROYALTY_TYPE_ALIASES, canonical_value
+from app.ingest.hints import missing_message
 from app.ingest.readers import ImportLimits, SourceRow, read_file
+from app.ingest.units import FIELD_KINDS
+from app.ingest.values import listing_input
 from app.models import Listing, ListingStatus, Organisation, utcnow
-from app.schemas import ImportReport, ListingCreate, RejectedRow, validation_problems
+from app.schemas import ImportReport, ListingCreate, RejectedRow, RowStatus, validation_problems
 from app.services import edits, embeddings, listings
+from app.services.import_preview import file_notes, preview, stored_values
 from app.validation.patent_number import normalize_patent_number
 from matching.embedder import Embedder
 
-_LICENCE_FIELDS = ("royalty_type", "rate_percent", "fixed_fee_yuan", "entry_fee_yuan", "term_years")
-_DATE_FIELDS = ("application_date", "grant_date", "expiry_date")
-_NUMBER_FIELDS = ("rate_percent", "fixed_fee_yuan", "entry_fee_yuan", "term_years")
-_DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-# "5万" is how Chinese price lists write 50,000 yuan.
-_NUMBER_PATTERN = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(万)?\s*(?:元|%|％|年)?$")
 _IN_CHUNK = 500
 
 
@@ -45,15 +39,30 @@ class ImportOutcome:
 
 def limits_from(settings: Settings) -> ImportLimits:
     """Return the import limits that the settings configure."""
-    return ImportLimits(max_bytes=settings.max_upload_bytes, max_rows=settings.max_import_rows)
+    return ImportLimits(
+        max_bytes=settings.max_upload_bytes,
+        max_rows=settings.max_import_rows,
+        # Blank rows are read too; a real sheet has few, a hostile one a million.
+        max_sheet_rows=max(10 * settings.max_import_rows, 10_000),
+    )
 
 
 @dataclass
 class _Rejections:
     rows: list[RejectedRow]
 
-    def add(self, row: int, field: str, msg: str | Localized) -> None:
-        self.rows.append(RejectedRow(row=row, field=field, msg=Localized.of(msg)))
+    headers: Mapping[str, str]
+
+    def add(self, source: SourceRow, field: str, msg: str | Localized) -> None:
+        column = source.columns.get(field)
+        self.rows.append(
+            RejectedRow(
+                row=source.row,
+                field=field,
+                column=column.header if column is not None else self.headers.get(field),
+                msg=Localized.of(msg),
+            )
+        )
 
 
 def import_listings(
@@ -82,18 +91,20 @@ def import_listings(
 
     Returns:
         The ids of the listings written, and the report: counts of created, updated and
-        unchanged listings, and every rejected row with its field and reason;
-        `report.committed` says whether the caller should commit.
+        unchanged listings, every rejected row with its field, column and reason, and a
+        preview of the parsed values; `report.committed` says whether the caller should
+        commit.
 
     Raises:
         InvalidInput: the file as a whole cannot be read (format, encoding, headers, limits).
     """
     result = read_file(content, filename, limits)
-    rejections = _Rejections(rows=[])
-    accepted: list[tuple[int, ListingCreate]] = []
+    rejections = _Rejections(rows=[], headers=result.headers)
+    accepted: list[tuple[SourceRow, ListingCreate]] = []
+    shown: dict[int, dict[str, Localized]] = {}
     first_row_of: dict[str, int] = {}
     for source in result.rows:
-        data = _validated(source, rejections)
+        data, shown[source.row] = _validated(source, rejections)
         # A rejected row still claims its patent number: were a later copy accepted, fixing the
         # first row would silently swap the listing's content on the next upload.
         number = data.patent_number if data is not None else _readable_number(source)
@@ -102,34 +113,45 @@ def import_listings(
             continue
         if first != source.row:
             rejections.add(
-                source.row,
+                source,
                 "patent_number",
-                f"patent {data.patent_number} already appears in row {first} of this file",
+                tr(
+                    "专利 {number} 已出现在本文件第 {first} 行；请删除重复的一行",
+                    "patent {number} already appears in row {first} of this file",
+                    number=data.patent_number,
+                    first=first,
+                ),
             )
             continue
-        accepted.append((source.row, listings.with_defaults(data, organisation)))
+        accepted.append((source, listings.with_defaults(data, organisation)))
 
     existing = _existing(session, [data.patent_number for _, data in accepted])
     to_create: list[ListingCreate] = []
     to_update: list[tuple[Listing, ListingCreate]] = []
-    unchanged = 0
-    for row, data in accepted:
+    status: dict[int, RowStatus] = {}
+    for source, data in accepted:
         current = existing.get(data.patent_number)
         if current is None:
             to_create.append(data)
+            status[source.row] = "create"
         elif current.organisation_id != organisation.id:
             rejections.add(
-                row,
+                source,
                 "patent_number",
-                f"patent {data.patent_number} is already listed by another organisation",
+                tr(
+                    "专利 {number} 已由其他机构发布；请核对专利号",
+                    "patent {number} is already listed by another organisation",
+                    number=data.patent_number,
+                ),
             )
         elif (
             edits.content_hash(data) == current.content_hash
             and current.status is not ListingStatus.WITHDRAWN
         ):
-            unchanged += 1
+            status[source.row] = "unchanged"
         else:
             to_update.append((current, data))
+            status[source.row] = "update"
 
     committed = not dry_run and not (all_or_nothing and rejections.rows)
     written: list[Listing] = []
@@ -150,9 +172,13 @@ def import_listings(
         rows=len(result.rows),
         created=len(to_create),
         updated=len(to_update),
-        unchanged=unchanged,
+        unchanged=sum(1 for s in status.values() if s == "unchanged"),
         rejected=sorted(rejections.rows, key=lambda r: r.row),
         ignored_columns=list(result.ignored_columns),
+        ignored_columns_total=result.ignored_total,
+        unstored_columns=list(result.unstored_columns),
+        notes=file_notes(result),
+        preview=preview(result.rows, status, shown),
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
         committed=committed,
@@ -160,27 +186,48 @@ def import_listings(
     return ImportOutcome(report=report, listing_ids=[listing.id for listing in written])
 
 
-def _validated(source: SourceRow, rejections: _Rejections) -> ListingCreate | None:
+def _validated(
+    source: SourceRow, rejections: _Rejections
+) -> tuple[ListingCreate | None, dict[str, Localized]]:
+    """Return the row as a valid listing (or None, its reasons recorded) and its values in words."""
+    row = listing_input(source)
     if source.problem is not None:
-        rejections.add(source.row, "row", source.problem)
-        return None
-    raw, problems = _listing_input(source.values)
-    for field, msg in problems:
-        rejections.add(source.row, field, msg)
-    if problems:
-        return None
+        rejections.add(source, "row", source.problem)
+        return None, row.shown
+    for field, msg in row.problems:
+        rejections.add(source, field, _in_column(source, field, msg))
+    if row.problems:
+        return None, row.shown
     try:
-        return ListingCreate.model_validate(raw)
+        data = ListingCreate.model_validate(row.data)
     except ValidationError as exc:
         for problem in validation_problems(exc.errors()):
             field = _column_of(problem.loc)
-            message: str | Localized = (
-                tr("{field} 必填", "{field} is required", field=field)
-                if problem.type == "missing"
-                else problem.msg
-            )
-            rejections.add(source.row, field, message)
-        return None
+            # A fee the royalty type needs but the row lacks is missing too, whatever the words.
+            if problem.type == "missing" or (field in FIELD_KINDS and field not in source.values):
+                message = _missing(field, source, rejections.headers, problem.msg)
+            else:
+                message = _in_column(source, field, Localized.of(problem.msg))
+            rejections.add(source, field, message)
+        return None, row.shown
+    return data, stored_values(data)
+
+
+def _missing(
+    field: str, source: SourceRow, headers: Mapping[str, str], reason: str | Localized
+) -> Localized:
+    message = missing_message(field, source, headers.get(field))
+    if field in FIELD_KINDS:
+        # The schema says which royalty type needs the fee; keep that after the fix.
+        return message + tr("（{reason}）", " ({reason})", reason=Localized.of(reason))
+    return message
+
+
+def _in_column(source: SourceRow, field: str, msg: Localized) -> Localized:
+    column = source.columns.get(field)
+    if column is None:
+        return msg
+    return tr("“{column}”列：{msg}", "column '{column}': {msg}", column=column.header, msg=msg)
 
 
 def _readable_number(source: SourceRow) -> str | None:
@@ -202,65 +249,6 @@ def _column_of(loc: tuple[str | int, ...]) -> str:
     if names[0] == "licence":
         return names[1] if len(names) > 1 else "royalty_type"
     return names[0]
-
-
-def _listing_input(values: dict[str, object]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Return a row's values shaped as a `ListingCreate` input, and the values it could not read."""
-    problems: list[tuple[str, str]] = []
-    raw: dict[str, Any] = {k: v for k, v in values.items() if k not in _LICENCE_FIELDS}
-    licence: dict[str, Any] = {k: v for k, v in values.items() if k in _LICENCE_FIELDS}
-    if isinstance(raw.get("patent_number"), int | float):
-        raw["patent_number"] = str(raw["patent_number"])
-    if isinstance(raw.get("patent_type"), str):
-        raw["patent_type"] = canonical_value(PATENT_TYPE_ALIASES, raw["patent_type"])
-    if isinstance(licence.get("royalty_type"), str):
-        licence["royalty_type"] = canonical_value(ROYALTY_TYPE_ALIASES, licence["royalty_type"])
-    for name in _DATE_FIELDS:
-        if name in raw:
-            parsed = _parse_date(raw[name])
-            if parsed is None:
-                problems.append((name, f"'{raw[name]}' is not a date such as 2017-07-25"))
-            raw[name] = parsed
-    for name in _NUMBER_FIELDS:
-        if name in licence:
-            number = _parse_number(licence[name])
-            if number is None:
-                problems.append((name, f"'{licence[name]}' is not a number"))
-            licence[name] = number
-    if licence:
-        raw["licence"] = licence
-    return raw, problems
-
-
-def _parse_date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    match = _DATE_PATTERN.match(text) or _COMPACT_DATE.match(text)
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
-
-
-def _parse_number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    match = _NUMBER_PATTERN.match(value.replace(",", "").replace("，", "").strip())
-    if match is None:
-        return None
-    number = float(match[1])
-    return number * 10_000 if match[2] else number
 
 
 def _existing(session: Session, numbers: list[str]) -> dict[str, Listing]:

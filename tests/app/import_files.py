@@ -205,7 +205,7 @@ def spreadsheet_with_seven_bad_rows(count: int = 300) -> Workbook:
     bad = [
         BadRow(5, "patent_number", "check digit is"),
         BadRow(42, "ipc_codes", "Z99Q 1/00"),
-        BadRow(77, "title", "title is required"),
+        BadRow(77, "title", "column '名称' is empty; the patent title is required"),
         BadRow(120, "industry_code", "'C99' is not a GB/T 4754-2017 division"),
         BadRow(166, "rate_percent", "less than or equal to 100"),
         BadRow(213, "patent_number", f"patent {duplicate_of} already appears in row 9"),
@@ -308,14 +308,22 @@ IMPORT = "/v1/listings/import"
 
 
 def post_import(
-    client: TestClient, actor: Actor | None, content: bytes, filename: str, **params: Any
+    client: TestClient,
+    actor: Actor | None,
+    content: bytes,
+    filename: str,
+    language: str | None = None,
+    **params: Any,
 ) -> httpx.Response:
-    """Return the response of uploading `content` as `filename`."""
+    """Return the response of uploading `content` as `filename`, in `language` if given."""
+    headers = dict(actor.headers) if actor else {}
+    if language is not None:
+        headers["Accept-Language"] = language
     return client.post(
         IMPORT,
         files={"file": (filename, content)},
         params={k: str(v).lower() for k, v in params.items()},
-        headers=actor.headers if actor else {},
+        headers=headers,
     )
 
 
@@ -369,3 +377,162 @@ def error_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     [problem] = body["detail"]
     assert set(problem) == {"msg", "type", "loc"}
     return dict(problem)
+
+
+# --- a tech-transfer office's own sheet --------------------------------------------------
+
+# Two header rows, as the office's template has them: `联系人` is merged over a name and a
+# phone column, whose sub-headers sit in row 2; every other header is merged down over row 2.
+OFFICE_HEADERS: tuple[str, ...] = (
+    "序号",
+    "专利号",
+    "专利名称",
+    "项目名称",
+    "摘要",
+    "IPC分类号",
+    "申请日",
+    "专利权人",
+    "发明人",
+    "支付方式",
+    "许可费率",
+    "合同金额（万元）",
+    "入门费（万元）",
+    "价格",
+    "许可期限",
+    "联系人",
+    "",
+)
+OFFICE_SUB_HEADERS: tuple[str, ...] = ("",) * 15 + ("姓名", "电话")
+_CONTACT_COLUMN = OFFICE_HEADERS.index("联系人")
+# A rate written as the sheet's percentage format shows it; the XLSX cell holds the fraction.
+Percent = tuple[float, str]
+
+
+def office_rows() -> list[dict[str, Any]]:
+    """Return the office's data rows (sheet rows 3 to 10) by header; rows 6 to 10 are wrong."""
+    base = [valid_row(i) for i in range(8)]
+    rows: list[dict[str, Any]] = []
+    licences: list[dict[str, Any]] = [
+        {"支付方式": "固定费用", "合同金额（万元）": 1.5, "许可期限": "3年"},
+        {"支付方式": "提成", "许可费率": (0.03, "0%"), "许可期限": 5},
+        {
+            "支付方式": "入门费+提成",
+            "入门费（万元）": 2,
+            "许可费率": (0.025, "0.0%"),
+            "许可期限": "24个月",
+        },
+        # wrong: a percentage in the fee column
+        {"支付方式": "固定费用", "合同金额（万元）": "3%", "许可期限": 3},
+        # wrong: 0.03 with no unit anywhere: 3% or 0.03%?
+        {"支付方式": "提成", "许可费率": 0.03, "许可期限": 3},
+        # wrong: the title sits in 项目名称 (the row's own 专利名称 is empty)
+        {"支付方式": "免费", "项目名称": "一种低成本的污水处理装置", "许可期限": 3},
+        # wrong: the fee sits in 价格
+        {"支付方式": "固定费用", "价格": 50000, "许可期限": 3},
+        # wrong: a term of a year and a half, kept in whole years
+        {"支付方式": "免费", "许可期限": "18个月"},
+    ]
+    for index, (row, licence) in enumerate(zip(base, licences, strict=True)):
+        cells: dict[str, Any] = {
+            "序号": index + 1,
+            "专利号": row["patent_number"],
+            "专利名称": "" if "项目名称" in licence else row["title"],
+            "摘要": row["abstract"],
+            "IPC分类号": row["ipc_codes"],
+            "申请日": row["application_date"],
+            "专利权人": "浙江某大学",
+            "发明人": "张三；李四",
+            "联系人": "王老师",
+            "": f"0571-8795000{index}",
+        }
+        rows.append(cells | licence)
+    return rows
+
+
+def _office_cells(row: dict[str, Any]) -> list[Any]:
+    return [row.get(header) for header in OFFICE_HEADERS]
+
+
+def office_xlsx() -> bytes:
+    """Return the office's sheet as Excel saves it: merged headers, percentage cells."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(list(OFFICE_HEADERS))
+    sheet.append([text or None for text in OFFICE_SUB_HEADERS])
+    for column in range(1, len(OFFICE_HEADERS) + 1):
+        if column - 1 < _CONTACT_COLUMN:
+            sheet.merge_cells(start_row=1, start_column=column, end_row=2, end_column=column)
+    sheet.merge_cells(
+        start_row=1, start_column=_CONTACT_COLUMN + 1, end_row=1, end_column=_CONTACT_COLUMN + 2
+    )
+    for number, row in enumerate(office_rows(), start=3):
+        for column, value in enumerate(_office_cells(row), start=1):
+            cell = sheet.cell(row=number, column=column)
+            if isinstance(value, tuple):
+                cell.value, cell.number_format = value
+            else:
+                cell.value = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def office_csv() -> bytes:
+    """Return the office's sheet as Excel exports it to CSV: merged headers become blanks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(OFFICE_HEADERS)
+    writer.writerow(OFFICE_SUB_HEADERS)
+    for row in office_rows():
+        writer.writerow([_office_text(value) for value in _office_cells(row)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _office_text(value: Any) -> str:
+    if isinstance(value, tuple):
+        return f"{value[0] * 100:g}%"  # what Excel writes for a percentage cell
+    return _text(value)
+
+
+# --- hostile workbooks, written by hand ----------------------------------------------------
+
+
+def workbook_with_sheet(sheet_rows_xml: str, shared_strings: bytes | None = None) -> bytes:
+    """Return a real .xlsx whose first sheet's rows are `sheet_rows_xml` (inline strings)."""
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["专利号"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{sheet_rows_xml}</sheetData></worksheet>"
+    ).encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = sheet
+            target.writestr(member.filename, data)
+        if shared_strings is not None:
+            target.writestr("xl/sharedStrings.xml", shared_strings)
+    return out.getvalue()
+
+
+def inline_row(number: int, *cells: tuple[str, str]) -> str:
+    """Return one sheet row of inline-string cells, each given as (reference, text)."""
+    inner = "".join(f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>' for ref, text in cells)
+    return f'<row r="{number}">{inner}</row>'
+
+
+def shared_strings_part(size: int, seed: int = 1) -> bytes:
+    """Return a shared-strings part of about `size` bytes that does not compress well."""
+    text = random.Random(seed).randbytes(size // 2).hex()
+    return (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        f'uniqueCount="1"><si><t>{text}</t></si></sst>'
+    ).encode()

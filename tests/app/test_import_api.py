@@ -63,7 +63,7 @@ def test_import_creates_valid_rows_and_reports_each_bad_row_with_its_field(
     ]
     for rejected, bad in zip(report["rejected"], workbook.bad, strict=True):
         assert bad.msg_contains in rejected["msg"], rejected
-    assert report | {"rejected": []} == {
+    assert report | {"rejected": [], "preview": [], "notes": []} == {
         "format": "csv",
         "encoding": "utf-8",
         "rows": 300,
@@ -72,6 +72,10 @@ def test_import_creates_valid_rows_and_reports_each_bad_row_with_its_field(
         "unchanged": 0,
         "rejected": [],
         "ignored_columns": ["序号"],
+        "ignored_columns_total": 1,
+        "unstored_columns": [],
+        "notes": [],
+        "preview": [],
         "dry_run": False,
         "all_or_nothing": False,
         "committed": True,
@@ -88,14 +92,22 @@ def test_bad_rows_get_messages_a_tto_can_act_on(
     digits, _, given = spoilt.partition(".")
     duplicate_of = workbook.sheet_row(9)["patent_number"]
     late = workbook.sheet_row(301)
-    assert [r["msg"] for r in report["rejected"]] == [
-        f"check digit is {given} but should be {check_digit(digits)} for {digits}",
-        "'Z99Q 1/00' is not an IPC code like G06F 16/33",
-        "title is required",
-        "'C99' is not a GB/T 4754-2017 division (01 to 97)",
-        "Input should be less than or equal to 100",
-        f"patent {duplicate_of} already appears in row 9 of this file",
-        f"grant_date {late['grant_date']} is before application_date {late['application_date']}",
+    assert [(r["column"], r["msg"]) for r in report["rejected"]] == [
+        (
+            "专利号",
+            f"column '专利号': check digit is {given} but should be {check_digit(digits)} for "
+            f"{digits}",
+        ),
+        ("IPC分类号", "column 'IPC分类号': 'Z99Q 1/00' is not an IPC code like G06F 16/33"),
+        ("名称", "column '名称' is empty; the patent title is required"),
+        ("行业代码", "column '行业代码': 'C99' is not a GB/T 4754-2017 division (01 to 97)"),
+        ("提成比例(%)", "column '提成比例(%)': Input should be less than or equal to 100"),
+        ("专利号", f"patent {duplicate_of} already appears in row 9 of this file"),
+        (
+            "授权日",
+            f"column '授权日': grant_date {late['grant_date']} is before application_date "
+            f"{late['application_date']}",
+        ),
     ]
 
 
@@ -261,10 +273,16 @@ def test_duplicate_of_a_rejected_row_is_still_reported_as_a_duplicate(
 
     assert counts(report) == (3, 0, 0, 2)
     assert report["rejected"] == [
-        {"row": 3, "field": "ipc_codes", "msg": "'Z99Q 1/00' is not an IPC code like G06F 16/33"},
+        {
+            "row": 3,
+            "field": "ipc_codes",
+            "column": "IPC分类号",
+            "msg": "column 'IPC分类号': 'Z99Q 1/00' is not an IPC code like G06F 16/33",
+        },
         {
             "row": 6,
             "field": "patent_number",
+            "column": "专利号",
             "msg": f"patent {rows[1]['patent_number']} already appears in row 3 of this file",
         },
     ]
@@ -403,7 +421,9 @@ def test_jsonl_line_with_a_licence_that_is_not_an_object_is_rejected(
     report = import_report(client, actors.tto, "\n".join(lines).encode(), "listings.jsonl")
 
     assert counts(report) == (1, 0, 0, 1)
-    assert report["rejected"] == [{"row": 2, "field": "row", "msg": "'licence' must be an object"}]
+    assert report["rejected"] == [
+        {"row": 2, "field": "row", "column": None, "msg": "'licence' must be an object"}
+    ]
 
 
 # --- organisations ------------------------------------------------------------------------
@@ -427,6 +447,7 @@ def test_patent_listed_by_another_organisation_is_rejected_and_left_untouched(
         {
             "row": 3,
             "field": "patent_number",
+            "column": "专利号",
             "msg": f"patent {ours[2]['patent_number']} is already listed by another organisation",
         }
     ]
@@ -555,7 +576,14 @@ def test_unreadable_date_and_number_are_rejected_on_their_column(
         {
             "row": 2,
             "field": "application_date",
-            "msg": "'去年三月' is not a date such as 2017-07-25",
+            "column": "申请日",
+            "msg": "column '申请日': '去年三月' is not a date such as 2017-07-25",
         },
-        {"row": 3, "field": "fixed_fee_yuan", "msg": "'五万' is not a number"},
+        {
+            "row": 3,
+            "field": "fixed_fee_yuan",
+            "column": "固定费用（元）",
+            "msg": "column '固定费用（元）': '五万' is not a number; write a number such as "
+            "1.5万元",
+        },
     ]

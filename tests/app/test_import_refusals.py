@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,12 @@ from tests.app.import_files import (
     post_import,
     spreadsheet_with_seven_bad_rows,
     to_csv,
+    to_jsonl,
     to_xlsx,
     valid_row,
     zip_bomb,
 )
-from tests.factories import Actors
+from tests.factories import Actors, listing_payload
 
 _MB = 1024 * 1024
 
@@ -138,7 +140,12 @@ def test_a_field_over_its_length_limit_is_rejected_as_a_row(
 
     assert counts(report) == (1, 0, 0, 1)
     assert report["rejected"] == [
-        {"row": 3, "field": "title", "msg": "String should have at most 500 characters"}
+        {
+            "row": 3,
+            "field": "title",
+            "column": "名称",
+            "msg": "column '名称': String should have at most 500 characters",
+        }
     ]
 
 
@@ -233,3 +240,49 @@ def test_file_at_the_row_limit_imports(small_client: TestClient, actors: Actors)
     report = import_report(small_client, actors.tto, to_csv([valid_row(i) for i in range(50)]))
 
     assert counts(report) == (50, 0, 0, 0)
+
+
+def test_header_row_of_two_million_columns_is_413_with_a_short_message(
+    client: TestClient, actors: Actors
+) -> None:
+    content = ("专利号," + "a," * 2_000_000 + "\r\n").encode()
+
+    response = post_import(client, actors.tto, content, "清单.csv")
+    problem = error_problem(response, 413)
+
+    assert problem["msg"] == "row 1 has more than 500 columns; delete the columns you do not need"
+    assert len(response.content) < 1000
+
+
+def test_jsonl_date_given_as_a_number_is_rejected_not_read_as_1970(
+    client: TestClient, actors: Actors
+) -> None:
+    record = json.loads(to_jsonl([valid_row(0)]))
+    record["application_date"] = 0
+
+    report = import_report(client, actors.tto, json.dumps(record).encode(), "清单.jsonl")
+
+    assert report["rejected"] == [
+        {
+            "row": 1,
+            "field": "application_date",
+            "column": "application_date",
+            "msg": "column 'application_date': '0' is a number, not a date; write a date such "
+            "as 2017-07-25 (in Excel, format the cell as a date)",
+        }
+    ]
+
+
+def test_api_listing_with_a_number_for_a_date_is_422(client: TestClient, actors: Actors) -> None:
+    response = client.post(
+        "/v1/listings", json=listing_payload(application_date=0), headers=actors.tto.headers
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [
+        {
+            "msg": 'a date cannot be the number 0; write it as text such as "2017-07-25"',
+            "type": "date_type",
+            "loc": ["body", "application_date"],
+        }
+    ]

@@ -101,5 +101,6 @@ def test_an_import_report_is_rendered_in_the_callers_language(
         assert response.status_code == 200, response.text
         reports[header] = response.json()["rejected"][0]["msg"]
 
-    assert reports["zh-CN"] == "校验位是 5，但 201710601862 的校验位应为 3"
-    assert reports["en"] == "check digit is 5 but should be 3 for 201710601862"
+    # The import names the column the user wrote before the reason.
+    assert reports["zh-CN"] == "“专利号”列：校验位是 5，但 201710601862 的校验位应为 3"
+    assert reports["en"] == "column '专利号': check digit is 5 but should be 3 for 201710601862"

@@ -11,6 +11,7 @@ from app.api.deps import MAX_ID, CurrentKey, EngineDep, ListingId, SessionDep, S
 from app.api.etags import etag, parse_if_match
 from app.api.transactions import commit_with_retry
 from app.errors import PayloadTooLarge
+from app.i18n import tr
 from app.models import Listing, ListingStatus, PatentType
 from app.schemas import ImportReport, ListingCreate, ListingRead, ListingUpdate, Page
 from app.services import audit, embeddings, export, imports, listings
@@ -58,7 +59,12 @@ async def import_listings(
     content = await file.read(settings.max_upload_bytes + 1)
     if len(content) > settings.max_upload_bytes:
         raise PayloadTooLarge(
-            f"the file is larger than the limit of {settings.max_upload_mb} MB", loc=("file",)
+            tr(
+                "文件超过 {limit} MB 的上限；请把文件拆小",
+                "the file is larger than the limit of {limit} MB",
+                limit=settings.max_upload_mb,
+            ),
+            loc=("file",),
         )
     filename = file.filename or ""
 
