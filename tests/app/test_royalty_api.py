@@ -235,8 +235,10 @@ def test_missing_key_is_401(client: TestClient, actors: Actors) -> None:
         ({"industry_code": "Z9"}, ["query", "industry_code"], "industry code like C or C39"),
         ({"industry_code": "C65"}, ["query", "industry_code"], "belongs to section I"),
         ({"exclusivity": "shared"}, ["query", "exclusivity"], "Input should be"),
-        ({"annual_sales_yuan": -5}, ["query", "annual_sales_yuan"], "greater than 0"),
-        ({"budget_yuan": 0}, ["query", "budget_yuan"], "greater than 0"),
+        ({"annual_sales_yuan": -5}, ["query", "annual_sales_yuan"], "greater than or equal to 1"),
+        ({"budget_yuan": 0}, ["query", "budget_yuan"], "greater than or equal to 1"),
+        # A budget of a fraction of a fen made the fees an infinite share of it.
+        ({"budget_yuan": 5e-324}, ["query", "budget_yuan"], "greater than or equal to 1"),
     ],
 )
 def test_bad_parameters_are_422(

@@ -28,12 +28,12 @@ def listing_royalty(
     ] = "non_exclusive",
     annual_sales_yuan: Annotated[
         float | None,
-        Query(gt=0, le=1e13, description="the licensee's expected annual net sales, in yuan"),
+        Query(ge=1, le=1e13, description="the licensee's expected annual net sales, in yuan"),
     ] = None,
     budget_yuan: Annotated[
         float | None,
         Query(
-            gt=0,
+            ge=1,
             le=1e13,
             description="what the licensee can pay, in yuan: compared with the fees, "
             "never taken for its sales",
