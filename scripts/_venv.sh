@@ -12,3 +12,5 @@ pip=("$VENV/bin/python" -m pip --quiet --disable-pip-version-check)
 "${pip[@]}" install --require-hashes -r "$lock"
 # The project itself, editable; every dependency came from the lock above.
 "${pip[@]}" install --no-deps -e .
+# A dependency added to pyproject.toml but not to the lock shows here: run scripts/lock.
+"${pip[@]}" check
