@@ -11,12 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /srv/patentbridge
 RUN useradd --system --home-dir /srv/patentbridge patentbridge
 
-# Dependencies first, so that a code change does not reinstall them.
-COPY pyproject.toml README.md ./
-RUN mkdir -p app matching && touch app/__init__.py matching/__init__.py \
-    && pip install . && pip uninstall -y patentbridge
+# Dependencies first, from the lock (hashes checked), so that a code change does not reinstall them.
+COPY requirements.txt ./
+RUN pip install --require-hashes -r requirements.txt
 
-COPY alembic.ini ./
+COPY pyproject.toml README.md alembic.ini ./
 COPY migrations ./migrations
 COPY data ./data
 COPY app ./app

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import server
 from app.config import get_settings
 from app.db import create_db_engine, make_session_factory, session_scope
 from app.errors import PatentBridgeError
@@ -56,9 +56,7 @@ def serve(
 ) -> None:
     """Run the HTTP API."""
     # The application logs one JSON access line per request itself (app/api/observe.py).
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
+    server.run(
         host=host,
         port=port,
         workers=workers,
@@ -298,7 +296,7 @@ def demo(
         f"'http://{host}:{port}/v1/listings?limit=3'"
     )
     if serve_after:
-        uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+        server.run(host=host, port=port)
 
 
 @cli.command()

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
-from app.api import errors
+from app.api import docs, errors
 from app.api.admission import Admission
 from app.api.deps import gate
 from app.api.language import RequestLanguage
@@ -76,6 +76,9 @@ def create_app(
         version="1.0",
         summary="Open-licence patents of Chinese universities matched with SME demands.",
         lifespan=lifespan,
+        # Served by app.api.docs from local assets, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # Default-deny: every route needs a valid key unless deps.PUBLIC_PATHS names it.
         dependencies=[Depends(gate)],
         # A trailing-slash redirect would be answered before any key check, with a Location
@@ -87,6 +90,7 @@ def create_app(
         rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     errors.install(app)
+    docs.install(app)
     # Inside the observer, so that refusals are logged and counted: nothing reads a body
     # before its key and size are checked.
     app.add_middleware(

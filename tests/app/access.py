@@ -21,7 +21,7 @@ CALLERS = ("anonymous", "revoked", "operator", "other_sme", "other_tto", "sme", 
 
 # Routes that answer without a key, and the framework's own documentation routes.
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/readyz")}
-DOC_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DOC_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/docs-assets/{path}"}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from app.schemas import ListingCreate
 from app.validation.patent_number import normalize_patent_number
 from matching.embedder import HashingEmbedder
 from matching.text import listing_text
+from tests.shared_data import needs_shared
 
 TODAY = date(2026, 6, 1)
 
@@ -117,7 +118,6 @@ def test_targets_compare_in_their_own_direction() -> None:
     assert not bench.Target("p50", 26.0, 25.0, "ms", at_least=False).met
 
 
-@pytest.mark.skipif(not bench.SBIR_AWARDS.is_file(), reason="needs ../shared/data")
 class CountingEmbedder(HashingEmbedder):
     def __init__(self) -> None:
         super().__init__(32)
@@ -154,6 +154,7 @@ def test_rows_take_their_own_real_vector_first_and_perturbed_copies_after() -> N
     assert corpus.perturbed == 20  # rows 11-20 have no real vector; rows 21-30 are reuses
 
 
+@needs_shared(bench.SBIR_AWARDS, bench.SBIR_TOPICS)
 def test_a_tiny_run_measures_every_step_against_a_real_server() -> None:
     report = bench.run(
         bench.BenchOptions(
@@ -188,7 +189,7 @@ def test_a_tiny_run_measures_every_step_against_a_real_server() -> None:
     assert "search: HTTP minus the raw embedding of the same text, median of 5 pairs" in text
 
 
-@pytest.mark.skipif(not bench.SBIR_AWARDS.is_file(), reason="needs ../shared/data/eval/sbir")
+@needs_shared(bench.SBIR_AWARDS)
 def test_a_tiny_reindex_run_goes_end_to_end_through_the_cron_script() -> None:
     report = bench_reindex.run(
         bench_reindex.ReindexBenchOptions(
