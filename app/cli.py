@@ -40,7 +40,7 @@ def _factory() -> sessionmaker[Session]:
     return make_session_factory(create_db_engine(get_settings().database_url))
 
 
-def _fail(exc: PatentBridgeError, code: int = 2, language: Language = "en") -> typer.Exit:
+def _fail(exc: PatentBridgeError, code: int = 2, language: Language | None = None) -> typer.Exit:
     for problem in exc.problems:
         where = ".".join(str(p) for p in problem.loc)
         msg = render(problem.msg, language)
