@@ -105,6 +105,8 @@ def _read(
     each alert with the record it points to, and `item` makes the alert's API view.
     """
     start = after if after is not None else owner.alerts_seen_id or 0
+    # A marker whose alert is gone (alerts are never deleted today) reads from the start:
+    # better twice than never.
     position = _position(session, feed, start)
     if position is None and start and after is not None:
         # The same answer whether the id is another owner's alert or no alert at all.
@@ -116,8 +118,6 @@ def _read(
             ),
             loc=("query", "after"),
         )
-    # A marker whose alert is gone (never deleted today) re-reads from the start: better twice
-    # than never.
     shown = query.where(*feed, *visible)
     rows = [tuple(row) for row in session.execute(_after(shown, position).limit(limit))]
     items = [item(alert, other) for alert, other in rows]

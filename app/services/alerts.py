@@ -253,8 +253,9 @@ class _Clock:
         """Return the time now, or a microsecond past the last time given if that is later.
 
         Two alerts never share a time, so a feed's order is the order of recording; a clock
-        set back (or another machine's, behind this one) cannot sort new alerts before old
-        ones, which a reader who has moved past them would never see.
+        set back, or behind the machine that ran last, cannot sort new alerts before old ones,
+        which a reader whose marker has moved past those would never see. The cost: a run's
+        `finished_at` may then lie a little ahead of this machine's clock.
         """
         now = utcnow()
         if self.last is not None and now <= self.last:
