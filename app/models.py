@@ -50,9 +50,10 @@ MAX_ROW_ID = 2**31 - 1
 def random_id(context: DefaultExecutionContext) -> int:
     """Return an unused random id for the row being inserted.
 
-    For private records (demands): a sequence would let an SME count everybody's demands
-    from the gaps between its own ids. Two inserts picking the same new id at the same moment
-    (about 1 in 2**31) fail on the primary key and are answered as an error, not merged.
+    For records whose number is private (demands, alerts): a sequence would let an SME count
+    everybody's demands, or everybody's alerts, from the gaps between its own ids. Two inserts
+    picking the same new id at the same moment (about 1 in 2**31) fail on the primary key and
+    are answered as an error, not merged.
     """
     column = context.current_column
     while True:
@@ -246,7 +247,8 @@ class Listing(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The newest alert its holder has read (app/services/alert_feed.py); not a listing edit.
+    # The id of the last alert its holder has read, in feed order (app/services/alert_feed.py);
+    # not a listing edit.
     alerts_seen_id: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
@@ -411,11 +413,13 @@ class MatchAlert(Base):
 
     __tablename__ = "match_alerts"
     __table_args__ = (
-        Index("ix_match_alerts_feed_demand_id", "feed", "demand_id", "id"),
-        Index("ix_match_alerts_feed_listing_id", "feed", "listing_id", "id"),
+        # A feed reads in (created_at, id) order: app/services/alert_feed.py.
+        Index("ix_match_alerts_feed_demand_id", "feed", "demand_id", "created_at", "id"),
+        Index("ix_match_alerts_feed_listing_id", "feed", "listing_id", "created_at", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, not a sequence: an owner's alert ids must not count everybody else's alerts.
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=random_id)
     run_id: Mapped[int] = mapped_column(ForeignKey("alert_runs.id", ondelete="CASCADE"))
     feed: Mapped[AlertFeed] = mapped_column(_enum(AlertFeed, "alert_feed"))
     kind: Mapped[AlertKind] = mapped_column(_enum(AlertKind, "alert_kind"))
@@ -425,6 +429,8 @@ class MatchAlert(Base):
     score: Mapped[float] = mapped_column(Float)
     # The licence terms before a fee change, so the reader sees what moved.
     previous_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When it was recorded (`recorded_at` in the API); strictly increasing in recording order
+    # (app/services/alerts.py), so that feeds read oldest first whatever the ids.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

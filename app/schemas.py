@@ -685,7 +685,10 @@ class DemandAlert(BaseModel):
 
 
 class AlertPage(BaseModel, Generic[T]):
-    """Alerts after a cursor, oldest first; `cursor` is the id to pass as `after` next."""
+    """Alerts after a cursor, oldest first; `cursor` is the id to pass as `after` next.
+
+    Alert ids are random: the order is the order of `recorded_at`, never of the ids.
+    """
 
     items: list[T]
     remaining: int = Field(description="alerts after this page")

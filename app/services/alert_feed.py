@@ -1,9 +1,13 @@
 """Reading alerts: what changed since the owner last looked.
 
-Each demand and listing keeps a seen-marker (the id of the newest alert its owner has read).
-A read without a cursor returns the alerts after the marker, oldest first, and moves the marker
-to the last one returned, so the next read starts where this one stopped; a read with
-`after=<id>` returns the alerts after that id and leaves the marker alone (re-reading history).
+A feed is read oldest first, in `(created_at, id)` order: alert ids are random, so that they
+count nobody else's alerts, and the alerts job stamps each alert later than the one before.
+A cursor is still an alert id: it stands for that alert's place in the owner's own feed.
+
+Each demand and listing keeps a seen-marker (the id of the last alert its owner has read).
+A read without a cursor returns the alerts after the marker and moves the marker to the last
+one returned, so the next read starts where this one stopped; a read with `after=<id>` returns
+the alerts after that one and leaves the marker alone (re-reading history; 0 is the start).
 
 What may be shown is decided when reading, not only when recording: a listing that has left
 the catalogue drops out of a demand's alerts, and a demand that is no longer open and public
@@ -13,11 +17,14 @@ drops out of a listing's alerts and out of its counts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.errors import InvalidInput
+from app.i18n import tr
 from app.models import (
     AlertFeed,
     Demand,
@@ -32,19 +39,18 @@ from app.services import demands, listings
 
 # The API view of one alert: what a demand's feed or a listing's feed returns.
 A = TypeVar("A", ListingAlert, DemandAlert)
+# Where a cursor stands in a feed: its alert's (created_at, id); None is before the first.
+Position = tuple[datetime, int] | None
 
 
 def for_demand(
     *, session: Session, demand: Demand, after: int | None, limit: int
 ) -> AlertPage[ListingAlert]:
     """Return a demand's listing alerts after the cursor (or its seen-marker, which advances)."""
-    visible = (
-        MatchAlert.feed == AlertFeed.DEMAND,
-        MatchAlert.demand_id == demand.id,
-        Listing.status == ListingStatus.ACTIVE,
-    )
+    feed = (MatchAlert.feed == AlertFeed.DEMAND, MatchAlert.demand_id == demand.id)
     query = select(MatchAlert, Listing).join(Listing, Listing.id == MatchAlert.listing_id)
-    return _read(session, demand, query, visible, _listing_alert, after=after, limit=limit)
+    visible = (Listing.status == ListingStatus.ACTIVE,)
+    return _read(session, demand, feed, query, visible, _listing_alert, after=after, limit=limit)
 
 
 def for_listing(
@@ -55,14 +61,10 @@ def for_listing(
     Only demands that are open and public now are shown or counted: a demand made private
     after the alert was recorded must not leak to the listing's holder.
     """
-    visible = (
-        MatchAlert.feed == AlertFeed.LISTING,
-        MatchAlert.listing_id == listing.id,
-        Demand.status == DemandStatus.OPEN,
-        Demand.visibility == Visibility.PUBLIC,
-    )
+    feed = (MatchAlert.feed == AlertFeed.LISTING, MatchAlert.listing_id == listing.id)
     query = select(MatchAlert, Demand).join(Demand, Demand.id == MatchAlert.demand_id)
-    return _read(session, listing, query, visible, _demand_alert, after=after, limit=limit)
+    visible = (Demand.status == DemandStatus.OPEN, Demand.visibility == Visibility.PUBLIC)
+    return _read(session, listing, feed, query, visible, _demand_alert, after=after, limit=limit)
 
 
 def _listing_alert(alert: MatchAlert, listing: Listing) -> ListingAlert:
@@ -89,6 +91,7 @@ def _demand_alert(alert: MatchAlert, demand: Demand) -> DemandAlert:
 def _read(
     session: Session,
     owner: Demand | Listing,
+    feed: tuple[ColumnElement[bool], ...],
     query: Select[*tuple[Any, ...]],
     visible: tuple[ColumnElement[bool], ...],
     item: Callable[[MatchAlert, Any], A],
@@ -98,39 +101,56 @@ def _read(
 ) -> AlertPage[A]:
     """Return `owner`'s visible alerts after the cursor, or after its seen-marker, which advances.
 
-    `query` selects each alert with the record it points to; `item` makes the alert's API view.
+    `feed` selects the owner's alerts, `visible` those that may be shown now; `query` selects
+    each alert with the record it points to, and `item` makes the alert's API view.
     """
     start = after if after is not None else owner.alerts_seen_id or 0
-    items = [item(alert, other) for alert, other in _page(session, query, visible, start, limit)]
-    cursor = items[-1].id if items else start
-    remaining = _count_after(session, query, visible, cursor)
-    if after is None and items:
-        owner.alerts_seen_id = cursor
-        session.flush()
-    return AlertPage(items=items, remaining=remaining, cursor=cursor, marked_seen=after is None)
-
-
-def _page(
-    session: Session,
-    query: Select[*tuple[Any, ...]],
-    visible: tuple[ColumnElement[bool], ...],
-    start: int,
-    limit: int,
-) -> list[Any]:
-    ordered = query.where(*visible, MatchAlert.id > start).order_by(MatchAlert.id).limit(limit)
-    return [tuple(row) for row in session.execute(ordered)]
-
-
-def _count_after(
-    session: Session,
-    query: Select[*tuple[Any, ...]],
-    visible: tuple[ColumnElement[bool], ...],
-    cursor: int,
-) -> int:
-    counted = query.where(*visible, MatchAlert.id > cursor).with_only_columns(
-        func.count(MatchAlert.id)
+    # A marker whose alert is gone (alerts are never deleted today) reads from the start:
+    # better twice than never.
+    position = _position(session, feed, start)
+    if position is None and start and after is not None:
+        # The same answer whether the id is another owner's alert or no alert at all.
+        raise InvalidInput(
+            tr(
+                "after 不在本提醒列表中：请填写本列表返回过的提醒 id（或 cursor），或填 0 从头读取",
+                "after is not an alert of this list: give an alert id (or cursor) this list "
+                "returned, or 0 to read from the start",
+            ),
+            loc=("query", "after"),
+        )
+    shown = query.where(*feed, *visible)
+    rows = [tuple(row) for row in session.execute(_after(shown, position).limit(limit))]
+    items = [item(alert, other) for alert, other in rows]
+    if rows:
+        last: MatchAlert = rows[-1][0]
+        start, position = last.id, (last.created_at, last.id)
+    remaining = session.scalar(
+        _after(shown, position).order_by(None).with_only_columns(func.count(MatchAlert.id))
     )
-    return session.scalar(counted) or 0
+    if after is None and items:
+        owner.alerts_seen_id = start
+        session.flush()
+    return AlertPage(items=items, remaining=remaining or 0, cursor=start, marked_seen=after is None)
+
+
+def _position(session: Session, feed: tuple[ColumnElement[bool], ...], alert_id: int) -> Position:
+    """Return where alert `alert_id` stands in the owner's feed, or None when it is not there.
+
+    Alerts hidden now (a listing withdrawn since) still hold their place: the owner saw them.
+    """
+    if not alert_id:
+        return None
+    found = session.execute(
+        select(MatchAlert.created_at, MatchAlert.id).where(*feed, MatchAlert.id == alert_id)
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _after(query: Select[*tuple[Any, ...]], position: Position) -> Select[*tuple[Any, ...]]:
+    """Return `query` limited to the alerts after `position`, oldest first."""
+    if position is not None:
+        query = query.where(tuple_(MatchAlert.created_at, MatchAlert.id) > position)
+    return query.order_by(MatchAlert.created_at, MatchAlert.id)
 
 
 def _terms(stored: dict[str, Any] | None) -> LicenceTerms | None:

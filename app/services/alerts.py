@@ -41,6 +41,10 @@ just made live (the re-index job's after-switch hook, which passes no SearchEngi
 
 Every pair seen above its threshold is remembered in `match_observations` with the state that
 was reported; a change is reported once, against that memory.
+
+Alert ids are random (they must not count other owners' alerts), so feeds read in the order of
+`created_at`: each alert is stamped later than every alert recorded before it, by this run or an
+earlier one, even when this machine's clock is behind the one that ran last (see `_Clock`).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select, text
@@ -91,6 +95,8 @@ _IN_CHUNK = 500
 _OLDEST_FIRST = (Demand.created_at, Demand.id)
 # Key of the PostgreSQL advisory lock that serialises alert runs ("PBAL").
 _RUN_LOCK = 0x5042414C
+# The finest step both databases store (microseconds).
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,9 @@ def record_new_matches(
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
     if since is None:
         since = session.scalar(select(func.max(AlertRun.started_at)))
+    # Read under the run lock: the previous run has committed, and its finish is stamped after
+    # its last alert, so this run's alerts sort after all of that run's.
+    clock = _Clock(after=session.scalar(select(func.max(AlertRun.finished_at))))
     run = AlertRun(
         since=since,
         started_at=utcnow(),
@@ -141,7 +150,7 @@ def record_new_matches(
     new_public = list(session.scalars(public_query.order_by(*_OLDEST_FIRST)))
     if changed and (watching or new_public):
         engine.refresh(session, changed)
-    recorder = _Recorder(session, engine, run, floor)
+    recorder = _Recorder(session, engine, run, floor, clock)
     for demand in watching:
         recorder.demand_feed(demand)
     for demand in new_public:
@@ -149,7 +158,7 @@ def record_new_matches(
         recorder.listing_feed(demand, holder_min_score, baseline=since is None)
     run.demands_ranked = len(recorder.rankings)
     run.skipped = len(recorder.skipped)
-    run.finished_at = utcnow()
+    run.finished_at = clock.tick()
     session.flush()
     log.info(
         "alerts recorded",
@@ -234,16 +243,43 @@ def licence_terms(listing: Listing | Any) -> dict[str, Any]:
     }
 
 
+class _Clock:
+    """Recording times that only move forward: each later than the one before it."""
+
+    def __init__(self, *, after: datetime | None) -> None:
+        self.last = after
+
+    def tick(self) -> datetime:
+        """Return the time now, or a microsecond past the last time given if that is later.
+
+        Two alerts never share a time, so a feed's order is the order of recording; a clock
+        set back, or behind the machine that ran last, cannot sort new alerts before old ones,
+        which a reader whose marker has moved past those would never see. The cost: a run's
+        `finished_at` may then lie a little ahead of this machine's clock.
+        """
+        now = utcnow()
+        if self.last is not None and now <= self.last:
+            now = self.last + _TICK
+        self.last = now
+        return now
+
+
 class _Recorder:
     """One run's work: rankings computed once per demand, listing states read once."""
 
     def __init__(
-        self, session: Session, engine: SearchEngine, run: AlertRun, floor: datetime | None
+        self,
+        session: Session,
+        engine: SearchEngine,
+        run: AlertRun,
+        floor: datetime | None,
+        clock: _Clock,
     ) -> None:
         self.session = session
         self.engine = engine
         self.run = run
         self.floor = floor
+        self.clock = clock
         self.rankings: dict[int, list[Candidate]] = {}
         self.skipped: set[int] = set()
         self._states: dict[int, _ListingState] = {}
@@ -374,7 +410,7 @@ class _Recorder:
                 listing_id=candidate.id,
                 score=round(candidate.score, 6),
                 previous_terms=previous_terms,
-                created_at=utcnow(),
+                created_at=self.clock.tick(),
             )
         )
 

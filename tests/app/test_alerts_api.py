@@ -8,8 +8,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.models import MAX_ROW_ID, MatchAlert
 from app.search.engine import SearchEngine
 from app.services.alerts import record_new_matches
 from tests.app.listing_calls import create_listing
@@ -309,3 +311,139 @@ def test_listing_alerts_are_for_the_listings_holder_only(
     assert listing_alerts(client, actors.other_tto, listing["id"]).status_code == 403
     assert listing_alerts(client, actors.sme, listing["id"]).status_code == 403
     assert listing_alerts(client, actors.tto, 987654321).status_code == 404
+
+
+# --- order and cursors: ids are random, a feed reads in recording order -----------------------
+
+
+def demand_with_alerts_over_two_runs(
+    client: TestClient, actors: Actors, session: Session
+) -> tuple[int, list[int]]:
+    """Return a demand with five alerts from two runs, their ids falling as time goes on.
+
+    Ids are random, so nothing may read id order as recording order; reversing them here makes
+    a feed that did so read everything backwards.
+    """
+    demand = create_demand(client, actors.sme, alert_min_score=0.3)
+    for batch in (3, 2):
+        for _ in range(batch):
+            create_listing(client, actors.tto)
+        run_alerts(client, session)
+    recorded = list(
+        session.scalars(
+            select(MatchAlert.id)
+            .where(MatchAlert.demand_id == demand["id"])
+            .order_by(MatchAlert.created_at, MatchAlert.id)
+        )
+    )
+    falling = [MAX_ROW_ID - 10 * n for n in range(len(recorded))]
+    for old, new in zip(recorded, falling, strict=True):
+        session.execute(update(MatchAlert).where(MatchAlert.id == old).values(id=new))
+    session.commit()
+    return demand["id"], falling
+
+
+def page_ids(response: httpx.Response) -> list[int]:
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_feed_reads_oldest_first_whatever_the_ids(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    demand_id, recorded = demand_with_alerts_over_two_runs(client, actors, session)
+
+    history = demand_alerts(client, actors.sme, demand_id, after=0)
+
+    assert page_ids(history) == recorded
+    times = [item["recorded_at"] for item in history.json()["items"]]
+    assert times == sorted(times)
+    assert len(set(times)) == len(times)
+
+
+def test_the_marker_pages_through_every_alert_once_in_order(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    demand_id, recorded = demand_with_alerts_over_two_runs(client, actors, session)
+
+    pages = [demand_alerts(client, actors.sme, demand_id, limit=2) for _ in range(4)]
+
+    assert [page_ids(p) for p in pages] == [recorded[0:2], recorded[2:4], recorded[4:], []]
+    assert [p.json()["remaining"] for p in pages] == [3, 1, 0, 0]
+    cursors = [p.json()["cursor"] for p in pages]
+    assert cursors == [recorded[1], recorded[3], recorded[4], recorded[4]]
+
+
+def test_after_pages_through_every_alert_once_in_order_without_moving_the_marker(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    demand_id, recorded = demand_with_alerts_over_two_runs(client, actors, session)
+
+    seen: list[int] = []
+    cursor = 0
+    for _ in range(3):
+        page = demand_alerts(client, actors.sme, demand_id, limit=2, after=cursor)
+        assert page.json()["marked_seen"] is False
+        seen += page_ids(page)
+        cursor = page.json()["cursor"]
+
+    assert seen == recorded
+    assert (cursor, page.json()["remaining"]) == (recorded[-1], 0)
+    assert page_ids(demand_alerts(client, actors.sme, demand_id)) == recorded
+
+
+def test_reading_moves_the_marker_and_after_rereads_history_from_that_alert(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    demand_id, recorded = demand_with_alerts_over_two_runs(client, actors, session)
+
+    first = demand_alerts(client, actors.sme, demand_id, limit=1)
+    from_first = demand_alerts(client, actors.sme, demand_id, after=recorded[0])
+    unread = demand_alerts(client, actors.sme, demand_id)
+    again = demand_alerts(client, actors.sme, demand_id)
+
+    assert (page_ids(first), first.json()["marked_seen"]) == ([recorded[0]], True)
+    assert (page_ids(from_first), from_first.json()["marked_seen"]) == (recorded[1:], False)
+    assert page_ids(unread) == recorded[1:]
+    assert again.json() == {
+        "items": [],
+        "remaining": 0,
+        "cursor": recorded[-1],
+        "marked_seen": True,
+    }
+
+
+def test_after_that_is_not_an_alert_of_this_feed_is_refused_alike_in_the_callers_language(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    mine = create_demand(client, actors.sme, alert_min_score=0.3)
+    theirs = create_demand(client, actors.other_sme, alert_min_score=0.3)
+    create_listing(client, actors.tto)
+    run_alerts(client, session)
+    their_alert = page_ids(demand_alerts(client, actors.other_sme, theirs["id"]))[0]
+    missing = next(i for i in range(1, 100) if i != their_alert)
+
+    chinese = {**actors.sme.headers, "Accept-Language": ""}
+    answers = [
+        client.get(f"/v1/demands/{mine['id']}/alerts", params={"after": a}, headers=h)
+        for a in (their_alert, missing)
+        for h in (chinese, actors.sme.headers)
+    ]
+
+    assert [a.status_code for a in answers] == [422] * 4
+    assert answers[0].json() == answers[2].json()
+    assert answers[1].json() == answers[3].json()
+    assert answers[0].json() == {
+        "detail": [
+            {
+                "msg": "after 不在本提醒列表中：请填写本列表返回过的提醒 id（或 cursor），"
+                "或填 0 从头读取",
+                "type": "value_error",
+                "loc": ["query", "after"],
+            }
+        ]
+    }
+    assert answers[1].json()["detail"][0]["msg"] == (
+        "after is not an alert of this list: give an alert id (or cursor) this list returned, "
+        "or 0 to read from the start"
+    )

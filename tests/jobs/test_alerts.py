@@ -17,7 +17,14 @@ from app.config import Settings
 from app.db import create_db_engine, make_session_factory, session_scope
 from app.jobs import alerts as alerts_job
 from app.jobs import migrate as migrate_job
-from app.models import AlertFeed, DemandEmbedding, MatchAlert, OrganisationKind, Visibility
+from app.models import (
+    AlertFeed,
+    DemandEmbedding,
+    MatchAlert,
+    OrganisationKind,
+    Visibility,
+    utcnow,
+)
 from app.schemas import DemandCreate, ListingCreate
 from app.search.engine import SearchEngine
 from app.services import demands, embeddings, listings, organisations
@@ -52,7 +59,7 @@ def alert_pairs(session: Session, feed: AlertFeed) -> list[tuple[int, int, str]]
     rows = session.execute(
         select(MatchAlert.demand_id, MatchAlert.listing_id, MatchAlert.kind)
         .where(MatchAlert.feed == feed)
-        .order_by(MatchAlert.id)
+        .order_by(MatchAlert.created_at, MatchAlert.id)
     )
     return [(d, li, k.value) for d, li, k in rows]
 
@@ -117,6 +124,45 @@ def test_a_listing_that_only_climbs_the_ranking_does_not_alert(
 
     assert run.demand_alerts == 0
     assert alert_pairs(session, AlertFeed.DEMAND) == []
+
+
+def test_alert_ids_do_not_count_the_alerts_of_other_owners(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    for actor in (actors.sme, actors.other_sme):
+        post_demand(client, actor, alert_min_score=0.01)
+    for _ in range(11):
+        create_listing(client, actors.tto)
+
+    run = record_new_matches(session=session, engine=engine_of(client))
+    ids = list(
+        session.scalars(select(MatchAlert.id).order_by(MatchAlert.created_at, MatchAlert.id))
+    )
+
+    assert run.demand_alerts == len(ids) == 22
+    assert [b - a for a, b in zip(ids, ids[1:], strict=False) if b - a == 1] == []
+
+
+def test_alerts_are_stamped_after_the_previous_run_even_when_the_clock_is_behind(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    post_demand(client, actors.sme, alert_min_score=0.3)
+    create_listing(client, actors.tto)
+    first = record_new_matches(session=session, engine=engine_of(client))
+    # The machine that ran last had a clock an hour ahead of this one.
+    ahead = utcnow() + timedelta(hours=1)
+    first.finished_at = ahead
+    session.flush()
+    create_listing(client, actors.other_tto)
+
+    second = record_new_matches(session=session, engine=engine_of(client))
+    stamps = list(
+        session.scalars(select(MatchAlert.created_at).where(MatchAlert.run_id == second.id))
+    )
+
+    assert len(stamps) == second.demand_alerts == 1
+    assert ahead < stamps[0]
+    assert second.finished_at is not None and stamps[0] < second.finished_at
 
 
 def score_of(client: TestClient, actor: Actor, demand_id: int, listing_id: int) -> float:

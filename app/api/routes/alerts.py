@@ -17,7 +17,10 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 After = Annotated[
     int | None,
     Query(
-        ge=0, le=MAX_ID, description="read the alerts after this id without moving the seen-marker"
+        ge=0,
+        le=MAX_ID,
+        description="read the alerts after this alert of the list (an id or `cursor` it "
+        "returned; 0 for the start) without moving the seen-marker",
     ),
 ]
 
