@@ -269,6 +269,8 @@ class Demand(Base):
     industry_code: Mapped[str | None] = mapped_column(String(3))
     province: Mapped[str | None] = mapped_column(String(20))
     budget_yuan: Mapped[float | None] = mapped_column(Numeric(16, 2, asdecimal=False))
+    # The SME's expected annual net sales of the product: what its matches' fees are priced for.
+    annual_sales_yuan: Mapped[float | None] = mapped_column(Numeric(16, 2, asdecimal=False))
     visibility: Mapped[Visibility] = mapped_column(
         _enum(Visibility, "visibility"), default=Visibility.PRIVATE
     )

@@ -120,6 +120,33 @@ def _to_thousandth(value: float) -> float:
 # disagree (SQLite keeps every digit), so a no-change edit would bump the version.
 Yuan = Annotated[float, AfterValidator(_to_fen)]
 RatePercent = Annotated[float, AfterValidator(_to_thousandth)]
+_MAX_SALES_YUAN = 1e13
+
+
+def _real_sales(value: float) -> float:
+    # Sales of 0 would price every fee at 0: a demand that does not know its sales says nothing.
+    if value < 1:
+        msg = tr(
+            "预计年销售额应至少为 1 元；不清楚时请不填，费用将按年销售额示例估算",
+            "expected annual sales must be at least 1 yuan; leave them out if unknown, and the "
+            "fees are priced for an example",
+        )
+        raise PydanticCustomError("greater_than_equal", "{msg}", {"ge": 1, "msg": msg})
+    if not value <= _MAX_SALES_YUAN:
+        msg = tr(
+            "预计年销售额最多 10 万亿元（10,000,000,000,000 元）；请按元填写",
+            "expected annual sales must be at most 10,000,000,000,000 yuan; write them in yuan",
+        )
+        raise PydanticCustomError("less_than_equal", "{msg}", {"le": _MAX_SALES_YUAN, "msg": msg})
+    return value
+
+
+AnnualSales = Annotated[Yuan, AfterValidator(_real_sales), Field(ge=1, le=_MAX_SALES_YUAN)]
+ANNUAL_SALES = (
+    "预计年销售额: the SME's expected annual net sales of the product using the patent, in "
+    "yuan; the lump sum and entry fee of its matches are priced for it (without it, for an "
+    "example of sales)"
+)
 
 
 def term_years(patent_type: PatentType, application_date: date) -> int:
@@ -374,6 +401,7 @@ class DemandCreate(_Strict):
     industry_code: Annotated[IndustryCode | None, BeforeValidator(_blank_to_none)] = None
     province: Annotated[Province | None, BeforeValidator(_blank_to_none)] = None
     budget_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
+    annual_sales_yuan: AnnualSales | None = Field(default=None, description=ANNUAL_SALES)
     visibility: Visibility = Visibility.PRIVATE
     alert_min_score: AlertMinScore = None
 
@@ -384,6 +412,7 @@ class DemandUpdate(_Strict):
     industry_code: OptionalText = None
     province: OptionalText = None
     budget_yuan: Yuan | None = Field(default=None, ge=0, le=1e12)
+    annual_sales_yuan: AnnualSales | None = Field(default=None, description=ANNUAL_SALES)
     visibility: Visibility | None = None
     alert_min_score: AlertMinScore = None
 
@@ -395,6 +424,7 @@ class DemandRead(BaseModel):
     industry_code: str | None
     province: str | None
     budget_yuan: float | None
+    annual_sales_yuan: float | None = Field(description=ANNUAL_SALES)
     visibility: Visibility
     alert_min_score: float | None
     status: DemandStatus
@@ -520,6 +550,11 @@ class SearchRequest(_Strict):
     industry_code: Annotated[IndustryCode | None, BeforeValidator(_blank_to_none)] = Field(
         default=None, description="the searcher's own industry, for the classification fit"
     )
+    annual_sales_yuan: AnnualSales | None = Field(
+        default=None,
+        description="the searcher's expected annual net sales of the product, in yuan; the "
+        "results' lump sum and entry fee are priced for it (without it, for an example)",
+    )
     filters: MatchFilters = Field(default_factory=MatchFilters)
     limit: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000)
@@ -567,8 +602,9 @@ class RoyaltyGuidance(BaseModel):
 class RoyaltyBrief(BaseModel):
     """The headline of a royalty suggestion, for result lists; `detail` returns all of it.
 
-    The figures are those of the full suggestion for the same listing, industry and budget;
-    `sources` are the ids of the sources behind the range, each named in full at `detail`.
+    The figures are those of the full suggestion for the same listing, industry, sales and
+    budget, which `detail` carries; `sources` are the ids of the sources behind the range, each
+    named in full at `detail`.
     """
 
     rate_pct: FigureRange  # % of net sales
@@ -577,7 +613,8 @@ class RoyaltyBrief(BaseModel):
     running_royalty_pct: FigureRange  # % of net sales, paid beside the entry fee
     term_years: float
     annual_sales_yuan: float  # the sales the lump sum is priced for
-    annual_sales_origin: str  # given (by the caller) or example (the project's default)
+    # demand (the demand's annual_sales_yuan), given (by the search or request) or example
+    annual_sales_origin: Literal["demand", "given", "example"]
     budget_yuan: float | None  # the demand's budget, compared with the fees, never priced from
     lump_sum_pct_of_budget: FigureRange | None
     industry_code: str | None

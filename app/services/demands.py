@@ -22,6 +22,7 @@ def fields_of(demand: Demand) -> dict[str, Any]:
         "industry_code": demand.industry_code,
         "province": demand.province,
         "budget_yuan": demand.budget_yuan,
+        "annual_sales_yuan": demand.annual_sales_yuan,
         "visibility": demand.visibility,
         "alert_min_score": demand.alert_min_score,
     }
@@ -47,6 +48,7 @@ def _apply(demand: Demand, data: DemandCreate) -> None:
     demand.industry_code = data.industry_code
     demand.province = data.province
     demand.budget_yuan = data.budget_yuan
+    demand.annual_sales_yuan = data.annual_sales_yuan
     demand.visibility = data.visibility
     if data.alert_min_score is None:
         demand.alerts_since = None

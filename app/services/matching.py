@@ -35,6 +35,7 @@ from app.search.catalogue import LEXICAL_WEIGHT
 from app.search.engine import SearchEngine
 from app.services import demands, embeddings, listing_views, listings, royalty
 from app.services.listings import ListingFilters
+from app.services.royalty_payment_words import GivenBy
 from matching.ranking import Candidate, classification_fit, explain, fuse
 from matching.text import listing_text, sentences
 
@@ -121,8 +122,10 @@ def match_demand(
         offset=offset,
         hidden=hidden,
         verdicts=verdicts,
-        # The demand's budget is set beside each listing's fees (see royalty.brief_for_request).
+        # Fees are priced for the demand's expected sales; its budget is set beside them.
+        annual_sales_yuan=demand.annual_sales_yuan,
         budget_yuan=demand.budget_yuan,
+        given_by="demand",
     )
 
 
@@ -135,8 +138,9 @@ def search(
     filters: ListingFilters,
     limit: int,
     offset: int,
+    annual_sales_yuan: float | None = None,
 ) -> ListingMatchPage:
-    """Rank active listings for a text that is not saved."""
+    """Rank active listings for a text that is not saved, priced for the searcher's sales."""
     vector = engine.embedder.embed_queries([text])[0]
     return _listing_page(
         session=session,
@@ -149,6 +153,8 @@ def search(
         offset=offset,
         hidden=[],
         verdicts={},
+        annual_sales_yuan=annual_sales_yuan,
+        given_by="request",
     )
 
 
@@ -164,6 +170,8 @@ def _listing_page(
     offset: int,
     hidden: Sequence[int],
     verdicts: dict[int, Verdict],
+    given_by: GivenBy,
+    annual_sales_yuan: float | None = None,
     budget_yuan: float | None = None,
 ) -> ListingMatchPage:
     if not np.isfinite(vector).all() or float(np.linalg.norm(vector)) < 0.5:
@@ -219,7 +227,9 @@ def _listing_page(
                     tables=royalty_tables,
                     listing_id=candidate.id,
                     licensee_industry=industry,
+                    annual_sales_yuan=annual_sales_yuan,
                     budget_yuan=budget_yuan,
+                    given_by=given_by,
                 ),
             )
         )

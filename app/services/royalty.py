@@ -24,6 +24,7 @@ from app.models import Listing, RoyaltyTable, RoyaltyTableKind, RoyaltyTableRow
 from app.schemas import FigureRange, RoyaltyBrief, RoyaltyRead
 from app.services import royalty_words
 from app.services.listings import remaining_years
+from app.services.royalty_payment_words import GivenBy
 from app.validation.industry import DATA_DIR, normalize_industry_code
 from matching.royalty import (
     DeclaredFee,
@@ -186,7 +187,7 @@ def read_for_listing(
         budget_yuan=budget_yuan,
     )
     suggestion = _suggest(request, tables)
-    words = royalty_words.guidance(suggestion, tables, budget_from="request")
+    words = royalty_words.guidance(suggestion, tables, given_by="request")
     fields = {f.name: getattr(suggestion, f.name) for f in dataclasses.fields(suggestion)}
     return RoyaltyRead(**fields, guidance=words)
 
@@ -197,21 +198,32 @@ def brief_for_request(
     tables: RoyaltyTables,
     listing_id: int,
     licensee_industry: str | None,
+    annual_sales_yuan: float | None = None,
     budget_yuan: float | None = None,
+    given_by: GivenBy = "demand",
 ) -> RoyaltyBrief:
     """Return the brief of a listing's suggestion, as match results carry it (memoised).
 
     `request` is the listing's `request_for` for no licensee in particular; the licensee's
-    industry and budget (a demand's) are set here. Its sales are not known, so the fees are
-    priced for the example sales, and the budget is set beside them.
+    industry, expected sales and budget (a demand's, or a search's: `given_by`) are set here.
+    The fees are priced for those sales when given, else for the example sales; the budget is
+    set beside them, never priced from.
     """
-    request = replace(request, licensee_industry=licensee_industry, budget_yuan=budget_yuan)
-    return _brief(request, tables, listing_id)
+    request = replace(
+        request,
+        licensee_industry=licensee_industry,
+        annual_sales_yuan=annual_sales_yuan,
+        budget_yuan=budget_yuan,
+    )
+    return _brief(request, tables, listing_id, given_by)
 
 
 @lru_cache(maxsize=_SUGGESTION_CACHE_SIZE)
-def _brief(request: RoyaltyRequest, tables: RoyaltyTables, listing_id: int) -> RoyaltyBrief:
-    return brief(_suggest(request, tables), tables, listing_id=listing_id, request=request)
+def _brief(
+    request: RoyaltyRequest, tables: RoyaltyTables, listing_id: int, given_by: GivenBy
+) -> RoyaltyBrief:
+    suggestion = _suggest(request, tables)
+    return brief(suggestion, tables, listing_id=listing_id, request=request, given_by=given_by)
 
 
 def brief(
@@ -220,12 +232,15 @@ def brief(
     *,
     listing_id: int,
     request: RoyaltyRequest,
+    given_by: GivenBy,
 ) -> RoyaltyBrief:
     """Return the headline of a suggestion and the path of the whole of it."""
     rate, payment = suggestion.rate_pct, suggestion.payment
     sources = dict.fromkeys(s for f in (rate.low, rate.mid, rate.high) for s in f.sources)
     declared = suggestion.declared
-    words = royalty_words.guidance(suggestion, tables, budget_from="demand")
+    words = royalty_words.guidance(suggestion, tables, given_by=given_by)
+    # The model knows only that sales were given; whether by a demand is known here.
+    from_demand = payment.sales_origin == "given" and given_by == "demand"
     return RoyaltyBrief(
         rate_pct=_figures(rate),
         lump_sum_yuan=_figures(payment.lump_sum_yuan),
@@ -233,7 +248,7 @@ def brief(
         running_royalty_pct=_figures(payment.running_royalty_pct),
         term_years=payment.term_years.value,
         annual_sales_yuan=payment.annual_sales_yuan.value,
-        annual_sales_origin=payment.sales_origin,
+        annual_sales_origin="demand" if from_demand else payment.sales_origin,
         budget_yuan=None if payment.budget is None else payment.budget.budget_yuan.value,
         lump_sum_pct_of_budget=(
             None if payment.budget is None else _figures(payment.budget.lump_sum_pct_of_budget)

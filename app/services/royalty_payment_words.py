@@ -9,6 +9,9 @@ from matching.royalty import RoyaltySuggestion
 from matching.royalty_tables import RoyaltyTables
 from matching.royalty_types import PaymentForms, RateRange
 
+# Who gave the licensee's figures (sales, budget): a stored demand, or the request itself.
+GivenBy = Literal["demand", "request"]
+
 
 def pct(value: float) -> str:
     """Return a percentage as written: `1.44%`."""
@@ -65,17 +68,24 @@ def _yuan_range(amounts: RateRange, aside: Localized | None = None) -> Localized
 
 
 def sales_short(payment: PaymentForms) -> Localized:
-    """Return the sales the fees are priced for, in a few words."""
+    """Return the sales the fees are priced for, in a few words (`sales_basis` says whose)."""
     sales = yuan(payment.annual_sales_yuan.value)
     if payment.sales_origin == "given":
         return tr("按年销售额 {sales}", "for annual sales of {sales}", sales=sales)
     return tr("按 {sales}年销售额示例", "for an example of {sales} of annual sales", sales=sales)
 
 
-def sales_basis_words(payment: PaymentForms, tables: RoyaltyTables) -> Localized:
+def sales_basis_words(payment: PaymentForms, tables: RoyaltyTables, given_by: GivenBy) -> Localized:
     """Return which annual sales and licence term the fees assume, and where they come from."""
     sales = payment.annual_sales_yuan
-    if payment.sales_origin == "given":
+    if payment.sales_origin == "given" and given_by == "demand":
+        head = tr(
+            "按需求填写的预计年销售额 {sales}估算{cite}",
+            "Priced for the expected annual sales the demand gives, {sales}{cite}",
+            sales=yuan(sales.value),
+            cite=cite(sales.sources),
+        )
+    elif payment.sales_origin == "given":
         head = tr(
             "按提供的年销售额 {sales}估算{cite}",
             "Priced for the annual sales given, {sales}{cite}",
@@ -144,9 +154,7 @@ def entry_fee_words(payment: PaymentForms, tables: RoyaltyTables) -> Localized:
     )
 
 
-def budget_words(
-    payment: PaymentForms, budget_from: Literal["demand", "request"]
-) -> Localized | None:
+def budget_words(payment: PaymentForms, given_by: GivenBy) -> Localized | None:
     """Return the up-front fees against the budget, or None without one.
 
     A budget is what the firm can pay, not what it sells, so it sets no fee: the fees are set
@@ -157,7 +165,7 @@ def budget_words(
         return None
     whose = (
         tr("需求填写的预算", "The demand's budget")
-        if budget_from == "demand"
+        if given_by == "demand"
         else tr("提供的预算", "The budget given")
     )
     lump, entry = budget.lump_sum_pct_of_budget, budget.entry_fee_pct_of_budget

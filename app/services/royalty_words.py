@@ -8,11 +8,10 @@ for the sales and term assumed. Each number is followed by the ids of its source
 
 from __future__ import annotations
 
-from typing import Literal
-
 from app.i18n import Localized, join, tr
 from app.schemas import RoyaltyGuidance
 from app.services.royalty_payment_words import (
+    GivenBy,
     budget_words,
     cite,
     declared_words,
@@ -27,8 +26,6 @@ from app.validation.industry import load_industries
 from matching.royalty import Improvement, Reason, RoyaltySuggestion
 from matching.royalty_tables import NATIONAL, RoyaltyTables
 from matching.royalty_types import Confidence, Param
-
-BudgetFrom = Literal["demand", "request"]
 
 CONFIDENCE_LABELS: dict[Confidence, Localized] = {
     "very_low": tr("很低", "very low"),
@@ -53,12 +50,12 @@ _EXCLUSIVITY = {
 
 
 def guidance(
-    suggestion: RoyaltySuggestion, tables: RoyaltyTables, *, budget_from: BudgetFrom
+    suggestion: RoyaltySuggestion, tables: RoyaltyTables, *, given_by: GivenBy
 ) -> RoyaltyGuidance:
-    """Return the suggestion in words; `budget_from` says who gave the budget, if any."""
+    """Return the suggestion in words; `given_by` says who gave the sales and budget, if any."""
     confidence = CONFIDENCE_LABELS[suggestion.confidence]
     method_label = METHOD_LABELS[suggestion.evidence.method]
-    budget = budget_words(suggestion.payment, budget_from)
+    budget = budget_words(suggestion.payment, given_by)
     return RoyaltyGuidance(
         summary=_summary(suggestion, method_label, confidence),
         method_label=method_label,
@@ -66,7 +63,7 @@ def guidance(
         confidence_label=confidence,
         confidence_reason=confidence_reason(suggestion.confidence, suggestion.confidence_reasons),
         how_to_improve=[improvement(i) for i in suggestion.improvements],
-        sales_basis=sales_basis_words(suggestion.payment, tables),
+        sales_basis=sales_basis_words(suggestion.payment, tables, given_by),
         lump_sum=lump_sum_words(suggestion.payment),
         entry_fee=entry_fee_words(suggestion.payment, tables),
         budget=budget,

@@ -35,6 +35,7 @@ FIELD_NAMES: Final[Mapping[str, str]] = {
     "contact": "联系方式",
     "description": "需求描述",
     "budget_yuan": "预算",
+    "annual_sales_yuan": "预计年销售额",
     "visibility": "公开范围",
     "alert_min_score": "提醒阈值",
 }

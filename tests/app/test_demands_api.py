@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy.orm import Session
 
+from app.models import DemandEmbedding
+from app.services.embeddings import from_bytes, to_bytes
+from matching.embedder import HashingEmbedder
 from tests.factories import Actor, Actors
 
 UNKNOWN_ID = 987654321
@@ -97,6 +101,7 @@ def test_sme_creates_a_private_demand_in_its_own_province(
         "industry_code": "C34",
         "province": "江苏省",
         "budget_yuan": None,
+        "annual_sales_yuan": None,
         "visibility": "private",
         "alert_min_score": None,
         "status": "open",
@@ -115,6 +120,7 @@ def test_create_normalises_what_the_sme_declares(client: TestClient, actors: Act
         industry_code="c",
         province="guangdong",
         budget_yuan=300000,
+        annual_sales_yuan=20_000_000.004,
         visibility="public",
     )
     assert declared(body) == {
@@ -123,6 +129,7 @@ def test_create_normalises_what_the_sme_declares(client: TestClient, actors: Act
         "industry_code": "C",
         "province": "广东省",
         "budget_yuan": 300000.0,
+        "annual_sales_yuan": 20_000_000.0,
         "visibility": "public",
         "alert_min_score": None,
         "status": "open",
@@ -185,6 +192,19 @@ INVALID_DEMANDS: dict[str, tuple[dict[str, Any], str, str, str]] = {
         "Input should be a valid number, unable to parse string as a number",
         "float_parsing",
     ),
+    "annual-sales-zero": (
+        {"annual_sales_yuan": 0},
+        "annual_sales_yuan",
+        "expected annual sales must be at least 1 yuan; leave them out if unknown, and the "
+        "fees are priced for an example",
+        "greater_than_equal",
+    ),
+    "annual-sales-beyond-any-firm": (
+        {"annual_sales_yuan": 2e13},
+        "annual_sales_yuan",
+        "expected annual sales must be at most 10,000,000,000,000 yuan; write them in yuan",
+        "less_than_equal",
+    ),
     "visibility-unknown": (
         {"visibility": "secret"},
         "visibility",
@@ -228,6 +248,26 @@ def test_create_rejects_an_invalid_demand_naming_the_field_and_writes_nothing(
     )
     assert response.status_code == 422
     assert response.json() == {"detail": [{"msg": msg, "type": type_, "loc": ["body", field]}]}
+    assert list_demands(client, actors.sme, include_withdrawn=True)["total"] == 0
+
+
+def test_a_bad_annual_sales_figure_is_explained_in_chinese_by_default(
+    client: TestClient, actors: Actors
+) -> None:
+    chinese = actors.sme.headers | {"Accept-Language": "zh"}
+    cases = [
+        (0, "预计年销售额应至少为 1 元；不清楚时请不填，费用将按年销售额示例估算"),
+        (-5, "预计年销售额应至少为 1 元；不清楚时请不填，费用将按年销售额示例估算"),
+        (2e13, "预计年销售额最多 10 万亿元（10,000,000,000,000 元）；请按元填写"),
+        ("两千万", "应为数字"),
+    ]
+    for value, msg in cases:
+        response = client.post(
+            "/v1/demands", json=demand_payload(annual_sales_yuan=value), headers=chinese
+        )
+        assert response.status_code == 422, value
+        [problem] = response.json()["detail"]
+        assert (problem["loc"], problem["msg"]) == (["body", "annual_sales_yuan"], msg)
     assert list_demands(client, actors.sme, include_withdrawn=True)["total"] == 0
 
 
@@ -398,6 +438,44 @@ def test_edit_with_a_stale_if_match_is_409_and_changes_nothing(
         3,
         2000.0,
     )
+
+
+def test_editing_the_annual_sales_keeps_the_stored_vector(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    demand_id = create_demand(client, actors.sme)["id"]
+    stored = session.get_one(DemandEmbedding, (demand_id, HashingEmbedder(64).model_id))
+    text_hash = stored.text_hash
+    # A vector the embedder would never give: a new embedding of the text would replace it.
+    marker = to_bytes(-from_bytes(stored.vector, stored.dimension))
+    stored.vector = marker
+    session.commit()
+
+    edited = patch(client, demand_id, actors.sme, {"annual_sales_yuan": 30_000_000}, '"1"')
+    cleared = patch(client, demand_id, actors.sme, {"annual_sales_yuan": None}, '"2"')
+    refused = patch(client, demand_id, actors.sme, {"annual_sales_yuan": 0}, '"3"')
+
+    assert (edited.status_code, edited.json()["annual_sales_yuan"]) == (200, 30_000_000.0)
+    assert edited.headers["ETag"] == '"2"'
+    assert (cleared.status_code, cleared.json()["annual_sales_yuan"]) == (200, None)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "annual_sales_yuan"]
+    assert read_demand(client, demand_id, actors.sme)["version"] == 3
+    session.expire_all()
+    after = session.get_one(DemandEmbedding, (demand_id, HashingEmbedder(64).model_id))
+    assert (after.text_hash, after.vector) == (text_hash, marker)
+
+
+def test_editing_the_annual_sales_with_a_stale_if_match_is_409(
+    client: TestClient, actors: Actors
+) -> None:
+    demand_id = create_demand(client, actors.sme, annual_sales_yuan=10_000_000)["id"]
+    assert patch(client, demand_id, actors.sme, {"title": "新标题"}).status_code == 200
+
+    response = patch(client, demand_id, actors.sme, {"annual_sales_yuan": 5e7}, if_match='"1"')
+
+    assert (response.status_code, response.json()["detail"][0]["type"]) == (409, "conflict")
+    assert read_demand(client, demand_id, actors.sme)["annual_sales_yuan"] == 10_000_000.0
 
 
 # --- withdraw --------------------------------------------------------------------------------

@@ -113,6 +113,78 @@ def test_demand_matches_set_the_fees_beside_the_demands_budget_in_words(
     )
 
 
+def test_demand_matches_are_priced_for_the_demands_own_annual_sales(
+    client: TestClient, actors: Actors
+) -> None:
+    listing = create_listing(client, actors.tto)  # C34, 3% declared for 3 years
+    sales = 20_000_000
+    demand_id = demand(
+        client, actors.sme, industry_code="C34", annual_sales_yuan=sales, budget_yuan=500_000
+    )
+    [item] = match_items(client, actors.sme, demand_id, language="zh")
+    brief = item["royalty"]
+    assert (brief["annual_sales_yuan"], brief["annual_sales_origin"]) == (sales, "demand")
+    rate, term = brief["rate_pct"], brief["term_years"]
+    assert brief["lump_sum_yuan"] == {
+        part: round(rate[part] / 100 * sales * term, 2) for part in ("low", "mid", "high")
+    }
+    assert brief["lump_sum_yuan"] == {"low": 792_000, "mid": 864_000, "high": 1_152_000}
+    assert brief["entry_fee_yuan"] == {"low": 158_400, "mid": 172_800, "high": 230_400}
+    assert brief["lump_sum_pct_of_budget"] == {"low": 158.4, "mid": 172.8, "high": 230.4}
+    words = brief["guidance"]
+    assert words["sales_basis"] == (
+        "按需求填写的预计年销售额 2,000 万元估算〔input〕；许可方声明的许可期 3 年〔input〕。"
+    )
+    assert "一次性支付约 79.2–115 万元（按年销售额 2,000 万元，许可期 3 年）" in words["summary"]
+    # The full suggestion behind the brief is priced for the same sales.
+    assert brief["detail"] == (
+        f"/v1/listings/{listing['id']}/royalty?industry_code=C34"
+        "&annual_sales_yuan=20000000&budget_yuan=500000"
+    )
+    chinese = {**actors.sme.headers, "Accept-Language": "zh"}
+    direct = client.get(brief["detail"], headers=chinese).json()
+    assert brief["lump_sum_yuan"] == {
+        part: direct["payment"]["lump_sum_yuan"][part]["value"] for part in ("low", "mid", "high")
+    }
+    assert direct["guidance"]["summary"] == words["summary"]
+    [english] = match_items(client, actors.sme, demand_id)
+    assert english["royalty"]["guidance"]["sales_basis"].startswith(
+        "Priced for the expected annual sales the demand gives, 20,000,000 yuan [input]; "
+    )
+
+
+def test_a_demand_without_annual_sales_is_priced_for_the_example_and_says_so(
+    client: TestClient, actors: Actors
+) -> None:
+    listing = create_listing(client, actors.tto)
+    [item] = match_items(client, actors.sme, demand(client, actors.sme, industry_code="C34"), "zh")
+    brief = item["royalty"]
+    assert (brief["annual_sales_yuan"], brief["annual_sales_origin"]) == (10_000_000, "example")
+    assert brief["lump_sum_yuan"] == {"low": 396_000, "mid": 432_000, "high": 576_000}
+    assert brief["guidance"]["sales_basis"].startswith(
+        "未提供年销售额，按 1,000 万元年销售额示例估算〔patentbridge-model〕；"
+    )
+    assert brief["detail"] == f"/v1/listings/{listing['id']}/royalty?industry_code=C34"
+
+
+def test_editing_a_demands_annual_sales_reprices_its_matches(
+    client: TestClient, actors: Actors
+) -> None:
+    create_listing(client, actors.tto)
+    demand_id = demand(client, actors.sme, industry_code="C34", annual_sales_yuan=20_000_000)
+    edit = client.patch(
+        f"/v1/demands/{demand_id}",
+        json={"annual_sales_yuan": 5_000_000},
+        headers=actors.sme.headers,
+    )
+    assert edit.status_code == 200, edit.text
+    [item] = match_items(client, actors.sme, demand_id)
+    assert (item["royalty"]["annual_sales_yuan"], item["royalty"]["lump_sum_yuan"]["mid"]) == (
+        5_000_000,
+        216_000,
+    )
+
+
 def test_a_demand_without_a_budget_gets_no_budget_words(client: TestClient, actors: Actors) -> None:
     create_listing(client, actors.tto)
     [item] = match_items(client, actors.sme, demand(client, actors.sme, industry_code="C39"))
@@ -168,3 +240,51 @@ def test_search_is_priced_for_the_searchers_industry_and_uses_an_import(
     assert brief["rate_pct"]["mid"] == 2.0
     evidence = client.get(brief["detail"], headers=actors.sme.headers).json()["evidence"]
     assert "2024" in evidence["description"]
+
+
+def test_search_is_priced_for_the_annual_sales_it_gives(client: TestClient, actors: Actors) -> None:
+    listing = create_listing(client, actors.tto)
+    chinese = {**actors.sme.headers, "Accept-Language": "zh"}
+    body = {"text": "轴承故障诊断", "industry_code": "C34", "annual_sales_yuan": 2_000_000}
+    response = client.post("/v1/search", json=body, headers=chinese)
+    assert response.status_code == 200, response.text
+    [item] = response.json()["items"]
+    brief = item["royalty"]
+    assert (brief["annual_sales_yuan"], brief["annual_sales_origin"]) == (2_000_000, "given")
+    assert brief["lump_sum_yuan"] == {"low": 79_200, "mid": 86_400, "high": 115_200}
+    assert brief["guidance"]["sales_basis"].startswith("按提供的年销售额 200 万元估算〔input〕；")
+    assert brief["detail"] == (
+        f"/v1/listings/{listing['id']}/royalty?industry_code=C34&annual_sales_yuan=2000000"
+    )
+    [example] = search_items(client, actors.sme, industry_code="C34")
+    assert example["royalty"]["annual_sales_origin"] == "example"
+
+
+def test_search_refuses_annual_sales_of_zero_in_the_callers_language(
+    client: TestClient, actors: Actors
+) -> None:
+    body = {"text": "轴承故障诊断", "annual_sales_yuan": 0}
+    answers = {
+        language: client.post(
+            "/v1/search", json=body, headers={**actors.sme.headers, "Accept-Language": language}
+        )
+        for language in ("zh", "en")
+    }
+    assert {language: r.status_code for language, r in answers.items()} == {"zh": 422, "en": 422}
+    assert {language: r.json()["detail"] for language, r in answers.items()} == {
+        "zh": [
+            {
+                "msg": "预计年销售额应至少为 1 元；不清楚时请不填，费用将按年销售额示例估算",
+                "type": "greater_than_equal",
+                "loc": ["body", "annual_sales_yuan"],
+            }
+        ],
+        "en": [
+            {
+                "msg": "expected annual sales must be at least 1 yuan; leave them out if "
+                "unknown, and the fees are priced for an example",
+                "type": "greater_than_equal",
+                "loc": ["body", "annual_sales_yuan"],
+            }
+        ],
+    }

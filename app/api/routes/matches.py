@@ -84,6 +84,7 @@ def search(
         filters=filters,
         limit=body.limit,
         offset=body.offset,
+        annual_sales_yuan=body.annual_sales_yuan,
     )
     return model_response(page)
 
