@@ -198,9 +198,9 @@ def brief_for_request(
     tables: RoyaltyTables,
     listing_id: int,
     licensee_industry: str | None,
+    given_by: GivenBy,
     annual_sales_yuan: float | None = None,
     budget_yuan: float | None = None,
-    given_by: GivenBy = "demand",
 ) -> RoyaltyBrief:
     """Return the brief of a listing's suggestion, as match results carry it (memoised).
 
