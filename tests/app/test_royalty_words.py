@@ -7,6 +7,7 @@ from typing import Any
 from app.i18n import Localized
 from app.schemas import RoyaltyGuidance
 from app.services.royalty import shipped_tables
+from app.services.royalty_payment_words import GivenBy
 from app.services.royalty_words import guidance
 from matching.royalty import DeclaredFee, RoyaltyRequest, suggest
 from matching.royalty_tables import LicenceStat, RoyaltyTables, Source
@@ -14,10 +15,12 @@ from matching.royalty_tables import LicenceStat, RoyaltyTables, Source
 TABLES = shipped_tables()
 
 
-def words(tables: RoyaltyTables = TABLES, **fields: Any) -> RoyaltyGuidance:
+def words(
+    tables: RoyaltyTables = TABLES, given_by: GivenBy = "demand", **fields: Any
+) -> RoyaltyGuidance:
     defaults: dict[str, Any] = {"patent_type": "invention", "remaining_years": 15.0}
     request = RoyaltyRequest(**(defaults | fields))
-    return guidance(suggest(request, tables), tables, budget_from="demand")
+    return guidance(suggest(request, tables), tables, given_by=given_by)
 
 
 def both(text: Localized | None) -> tuple[str, str]:
@@ -93,7 +96,9 @@ def test_a_budget_is_compared_with_the_fees_and_turned_into_the_sales_it_covers(
 
 def test_given_sales_and_a_declared_term_are_named_as_the_basis() -> None:
     declared = DeclaredFee("percentage", rate_pct=3.0, term_years=5)
-    said = words(licensee_industry="C39", annual_sales_yuan=2e7, declared=declared)
+    said = words(
+        licensee_industry="C39", annual_sales_yuan=2e7, declared=declared, given_by="request"
+    )
     assert both(said.sales_basis) == (
         "按提供的年销售额 2,000 万元估算〔input〕；许可方声明的许可期 5 年〔input〕。",
         "Priced for the annual sales given, 20,000,000 yuan [input]; the licence term the "
