@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.jobs import children
+
 MARKER = "<!-- tour -->"
 README_HOST = "localhost:8000"
 EXPECT = re.compile(r"#\s*→\s*(\d{3})\b[,;]?\s*(.*)$")
@@ -243,12 +245,7 @@ def running_demo(
             keys = _wait_for_demo(process, port, log_path, time.monotonic() + timeout)
             yield keys
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+            children.stop(process)
 
 
 def _wait_for_demo(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
+from app.jobs import children
 from app.jobs.bench.options import BenchError
 
 
@@ -74,12 +75,7 @@ def running_server(
             _wait_ready(process, port, started + start_timeout, log_path)
             yield _Server(process.pid, port, round(time.perf_counter() - started, 2), log_path)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+            children.stop(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], port: int, deadline: float, log: Path) -> None:
