@@ -10,15 +10,16 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import server
-from app.config import get_settings
-from app.db import create_db_engine, make_session_factory, session_scope
-from app.errors import PatentBridgeError
-from app.i18n import Language, render, tr, use_language
+from app.api import server
+from app.core.config import get_settings
+from app.core.db import create_db_engine, make_session_factory, session_scope
+from app.core.errors import PatentBridgeError
+from app.core.i18n import Language, render, tr, use_language
 from app.jobs import demo as demo_job
 from app.jobs import migrate as migrate_job
 from app.models import OrganisationKind, Role
-from app.services import audit, imports, keys, organisations
+from app.services import audit, keys, organisations
+from app.services.imports import service as imports
 from matching.embedder import load_embedder
 
 cli = typer.Typer(no_args_is_help=True, help="PatentBridge: open-licence patents for SMEs.")
@@ -233,8 +234,8 @@ def evaluate(
     ] = None,
 ) -> None:
     """Measure BM25, dense and hybrid retrieval on the shared benchmarks; print Markdown."""
-    from app.jobs import evaluate as evaluate_job
     from matching.text import Tokenizer
+    from tools import evaluate as evaluate_job
 
     settings = get_settings()
     try:
@@ -322,13 +323,13 @@ def bench(
 ) -> None:
     """Measure import throughput, HTTP latency at scale, memory per listing and HNSW recall.
 
-    `--target reindex` measures the nightly re-index instead (app/jobs/bench_reindex.py) at the
+    `--target reindex` measures the nightly re-index instead (tools/bench/reindex.py) at the
     largest of `--sizes`.
     """
     if target == "reindex":
         _bench_reindex(sizes, database_url, output)
         return
-    from app.jobs import bench as bench_job
+    from tools import bench as bench_job
 
     try:
         options = bench_job.BenchOptions(
@@ -350,8 +351,8 @@ def bench(
 
 
 def _bench_reindex(sizes: str, database_url: str | None, output: Path | None) -> None:
-    from app.jobs import bench as bench_job
-    from app.jobs import bench_reindex
+    from tools import bench as bench_job
+    from tools.bench import reindex as bench_reindex
 
     try:
         rows = max(bench_job.parse_sizes(sizes))
@@ -389,7 +390,7 @@ def reindex(
 
     Exit codes: 0 done, 1 failed, 2 refused, 75 another re-index is running.
     """
-    from app.jobs import reindex_command
+    from app.search.reindex import command as reindex_command
 
     outcome = reindex_command.execute(
         get_settings(), rollback=rollback, version=version, force=force, progress=True
@@ -413,8 +414,8 @@ def royalty_import(
     """Import a CNIPA licence-statistics or NBS profit table; exit 1 if any row is rejected."""
     from dataclasses import asdict
 
-    from app.jobs import royalty_import as royalty_job
     from app.models import RoyaltyTableKind
+    from app.services.royalty import table_import as royalty_job
 
     try:
         table_kind = RoyaltyTableKind(kind) if kind else None
@@ -452,7 +453,7 @@ def royalty_import(
 @royalty_cli.command("list")
 def royalty_list() -> None:
     """List the imported tables, newest year first."""
-    from app.jobs import royalty_import as royalty_job
+    from app.services.royalty import table_import as royalty_job
 
     with session_scope(_factory()) as session:
         for table in royalty_job.list_tables(session=session):
@@ -473,7 +474,7 @@ def alerts(
 
     Exit codes: 0 done, 1 failed.
     """
-    from app.jobs import alerts as alerts_job
+    from app.services.alerts import job as alerts_job
 
     when = since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
     try:

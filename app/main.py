@@ -15,6 +15,7 @@ from app.api import docs, errors
 from app.api.admission import Admission
 from app.api.deps import gate
 from app.api.language import RequestLanguage
+from app.api.metrics import Metrics
 from app.api.observe import RequestObserver
 from app.api.ratelimit import RateLimiter
 from app.api.routes import (
@@ -28,10 +29,9 @@ from app.api.routes import (
     matches,
     royalty,
 )
-from app.config import Settings, get_settings
-from app.db import create_db_engine, make_session_factory
-from app.logs import configure_logging
-from app.metrics import Metrics
+from app.core.config import Settings, get_settings
+from app.core.db import create_db_engine, make_session_factory
+from app.core.logs import configure_logging
 from app.search.engine import EngineConfig, SearchEngine
 from matching.embedder import Embedder, load_embedder
 from matching.text import Tokenizer

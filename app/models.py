@@ -247,7 +247,7 @@ class Listing(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The id of the last alert its holder has read, in feed order (app/services/alert_feed.py);
+    # The id of the last alert its holder has read, in feed order (app/services/alerts/feed.py);
     # not a listing edit.
     alerts_seen_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -277,7 +277,7 @@ class Demand(Base):
     status: Mapped[DemandStatus] = mapped_column(
         _enum(DemandStatus, "demand_status"), default=DemandStatus.OPEN, index=True
     )
-    # Alerts on new matches (app/services/alerts.py): off while the threshold is None; only
+    # Alerts on new matches (app/services/alerts/service.py): off while the threshold is None; only
     # listings that change after `alerts_since` can alert.
     alert_min_score: Mapped[float | None] = mapped_column(Float)
     alerts_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -415,7 +415,7 @@ class MatchAlert(Base):
 
     __tablename__ = "match_alerts"
     __table_args__ = (
-        # A feed reads in (created_at, id) order: app/services/alert_feed.py.
+        # A feed reads in (created_at, id) order: app/services/alerts/feed.py.
         Index("ix_match_alerts_feed_demand_id", "feed", "demand_id", "created_at", "id"),
         Index("ix_match_alerts_feed_listing_id", "feed", "listing_id", "created_at", "id"),
     )
@@ -432,7 +432,7 @@ class MatchAlert(Base):
     # The licence terms before a fee change, so the reader sees what moved.
     previous_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # When it was recorded (`recorded_at` in the API); strictly increasing in recording order
-    # (app/services/alerts.py), so that feeds read oldest first whatever the ids.
+    # (app/services/alerts/service.py), so that feeds read oldest first whatever the ids.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -22,8 +22,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.errors import Problem
-from app.i18n import Localized, tr
+from app.core.errors import Problem
+from app.core.i18n import Localized, tr
 from app.models import (
     AlertKind,
     DemandStatus,
@@ -380,7 +380,7 @@ class ListingRead(BaseModel):
 
 
 # Alerts on new matches: the lowest fused score (the `score` of /v1/demands/{id}/matches) at
-# which a new or changed listing is reported; see app/services/alerts.py for what it means.
+# which a new or changed listing is reported; see app/services/alerts/service.py for what it means.
 AlertMinScore = Annotated[
     float | None,
     Field(

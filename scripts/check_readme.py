@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.jobs import readme_tour  # noqa: E402
+from tools import readme_tour  # noqa: E402
 
 
 def _free_port() -> int:

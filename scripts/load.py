@@ -1,4 +1,4 @@
-"""Load and soak a running PatentBridge server on loopback; see app/jobs/load.py.
+"""Load and soak a running PatentBridge server on loopback; see tools/load/run.py.
 
     python scripts/load.py --url http://127.0.0.1:8000 --clients 16 --seconds 120
     python scripts/load.py --mix queries --seconds 60          # reads only (during a re-index)
@@ -17,8 +17,8 @@ import sys
 import time
 from dataclasses import asdict
 
-from app.config import get_settings
-from app.jobs.load import LoadConfig, LoadError, provision, require_loopback, run_load
+from app.core.config import get_settings
+from tools.load.run import LoadConfig, LoadError, provision, require_loopback, run_load
 
 
 def main() -> int:

@@ -23,12 +23,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from app.api.metrics import HttpMetrics
 from app.api.observe import RequestObserver
-from app.config import Settings
-from app.db import create_db_engine, make_session_factory
-from app.logs import configure_logging
+from app.core.config import Settings
+from app.core.db import create_db_engine, make_session_factory
+from app.core.logs import configure_logging
 from app.main import create_app
-from app.metrics import HttpMetrics
 
 SCOPE: dict[str, Any] = {
     "type": "http",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import get_settings  # noqa: E402 - after the path tweak above
-from app.jobs.reindex_command import EXIT_OK, execute  # noqa: E402
+from app.core.config import get_settings  # noqa: E402 - after the path tweak above
+from app.search.reindex.command import EXIT_OK, execute  # noqa: E402
 
 
 def main() -> int:

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
-from app.db import create_db_engine
+from app.core.config import Settings
+from app.core.db import create_db_engine
 from app.jobs.migrate import alembic_config
 from app.main import create_app
 from matching.embedder import HashingEmbedder

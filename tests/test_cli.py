@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from app.cli import cli
-from app.config import get_settings
-from app.db import create_db_engine
+from app.core.config import get_settings
+from app.core.db import create_db_engine
 from app.jobs import migrate
 from app.models import AuditEntry, Listing
 from tests.app.import_files import spreadsheet_with_seven_bad_rows, to_csv, valid_row

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from app.db import create_db_engine
+from app.core.db import create_db_engine
 from app.jobs.migrate import alembic_config
 from app.models import Base
 

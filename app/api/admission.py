@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.deps import admit, is_admitted, needs_key
 from app.api.errors import service_error_response
 from app.api.limits import body_limit, too_large
-from app.errors import PatentBridgeError
+from app.core.errors import PatentBridgeError
 
 
 class _Refused(Exception):

@@ -15,9 +15,9 @@ from starlette.routing import BaseRoute
 from starlette.types import Scope
 
 from app.api.ratelimit import RateLimiter
-from app.config import Settings
-from app.errors import Forbidden, Unauthenticated
-from app.i18n import tr
+from app.core.config import Settings
+from app.core.errors import Forbidden, Unauthenticated
+from app.core.i18n import tr
 from app.models import ApiKey, Role
 from app.search.engine import SearchEngine
 from app.services import keys

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import PatentBridgeError, Problem, TooManyRequests
-from app.i18n import tr
-from app.logs import request_id
+from app.core.errors import PatentBridgeError, Problem, TooManyRequests
+from app.core.i18n import tr
+from app.core.logs import request_id
 from app.schemas import validation_problems
 
 log = logging.getLogger(__name__)

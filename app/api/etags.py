@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from app.errors import InvalidInput
-from app.i18n import tr
+from app.core.errors import InvalidInput
+from app.core.i18n import tr
 
 # ASCII digits only (`str.isdigit` also accepts "²", which `int` refuses), and few enough that
 # the version fits the database's 32-bit column and `int` never meets its digit limit.

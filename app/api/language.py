@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.i18n import choose_language, set_language
+from app.core.i18n import choose_language, set_language
 
 _ACCEPT_LANGUAGE = b"accept-language"
 

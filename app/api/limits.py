@@ -6,8 +6,8 @@ from typing import Final
 
 from starlette.routing import BaseRoute
 
-from app.errors import PayloadTooLarge
-from app.i18n import tr
+from app.core.errors import PayloadTooLarge
+from app.core.i18n import tr
 
 # The only route that takes a file; every other body is JSON and gets the small limit.
 UPLOAD_ROUTES: Final = frozenset({("POST", "/v1/listings/import")})

@@ -14,8 +14,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.logs import request_id
-from app.metrics import UNMATCHED, HttpMetrics
+from app.api.metrics import UNMATCHED, HttpMetrics
+from app.core.logs import request_id
 
 access_log = logging.getLogger("app.access")
 

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.errors import TooManyRequests
-from app.i18n import tr
+from app.core.errors import TooManyRequests
+from app.core.i18n import tr
 
 
 @dataclass

@@ -10,9 +10,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.db import SQLITE_BEGIN
-from app.errors import Conflict
-from app.i18n import tr
+from app.core.db import SQLITE_BEGIN
+from app.core.errors import Conflict
+from app.core.i18n import tr
 
 log = logging.getLogger(__name__)
 

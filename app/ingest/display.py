@@ -7,7 +7,7 @@ from datetime import date
 from enum import Enum
 from typing import Final
 
-from app.i18n import Localized, tr
+from app.core.i18n import Localized, tr
 
 _TEXT_CHARS: Final = 60
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from app.errors import InvalidInput
-from app.i18n import tr
+from app.core.errors import InvalidInput
+from app.core.i18n import tr
 
 Format = Literal["csv", "xlsx", "jsonl"]
 

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Final
 
-from app.i18n import Localized
+from app.core.i18n import Localized
 
 FIELDS: Final[tuple[str, ...]] = (
     "patent_number",

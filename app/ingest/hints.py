@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from app.i18n import Localized, tr
+from app.core.i18n import Localized, tr
 from app.ingest.headers import accepted_headers, field_label
 from app.ingest.rows import SourceRow
 from app.ingest.units import FIELD_KINDS, Quantity, read_quantity

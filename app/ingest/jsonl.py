@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from app.i18n import Localized, join, tr
+from app.core.i18n import Localized, join, tr
 from app.ingest.headers import canonical_field, field_label, header_unit, is_unstored
 from app.ingest.layout import JOINED_FIELDS, Column, Layout
 from app.ingest.rows import ImportLimits, SourceRow, check_cell_length, clean, too_many_rows

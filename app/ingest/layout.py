@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from app.i18n import Localized, tr
+from app.core.i18n import Localized, tr
 from app.ingest.headers import canonical_field, header_unit, is_unstored
 
 Span = tuple[int, int]  # first and last column (0-based) under one header

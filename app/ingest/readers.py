@@ -58,8 +58,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Final
 
-from app.errors import InvalidInput, PayloadTooLarge
-from app.i18n import Localized, tr
+from app.core.errors import InvalidInput, PayloadTooLarge
+from app.core.i18n import Localized, tr
 from app.ingest.cells import restore
 from app.ingest.formats import SNIFF_CHARS, Format, check_text, decode_text, detect_format
 from app.ingest.headers import accepted_headers, canonical_field, field_label
@@ -208,10 +208,6 @@ def check_workbook(content: bytes, limits: ImportLimits) -> None:
         limits.max_xlsx_ratio,
         limits.max_shared_strings_bytes,
     )
-
-
-# app/jobs/royalty_import.py imports the old name; kept until that module moves to the new one.
-_check_zip = check_workbook
 
 
 def _read_table(

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from app.errors import InvalidInput, PayloadTooLarge
-from app.i18n import Localized, tr
+from app.core.errors import InvalidInput, PayloadTooLarge
+from app.core.i18n import Localized, tr
 from app.ingest.layout import Column
 
 _FILE: Final = ("file",)

@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from app.i18n import Localized, tr
+from app.core.i18n import Localized, tr
 
 Kind = Literal["money", "percent", "duration"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
 
-from app.i18n import Localized, tr
+from app.core.i18n import Localized, tr
 from app.ingest.display import shown
 from app.ingest.headers import PATENT_TYPE_ALIASES, ROYALTY_TYPE_ALIASES, canonical_value
 from app.ingest.rows import SourceRow

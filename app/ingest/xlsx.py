@@ -21,8 +21,8 @@ from typing import Any, Final
 
 import openpyxl
 
-from app.errors import InvalidInput, PatentBridgeError, PayloadTooLarge
-from app.i18n import tr
+from app.core.errors import InvalidInput, PatentBridgeError, PayloadTooLarge
+from app.core.i18n import tr
 
 _FILE: Final = ("file",)
 _MB: Final = 1024 * 1024

@@ -10,11 +10,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT
 from app.ingest.readers import ImportLimits
 from app.models import Demand, Organisation, OrganisationKind
 from app.schemas import DemandCreate
-from app.services import demands, embeddings, imports, organisations
+from app.search import embeddings
+from app.services import demands, organisations
+from app.services.imports import service as imports
 from matching.embedder import Embedder
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
-from app.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT
 
 
 def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.search.facts import FactTable, ListingFacts
-from app.services.listings import ListingFilters
+from app.services.listings.service import ListingFilters
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.ranking import Candidate, FusionMethod, fuse
@@ -32,7 +32,7 @@ Vector = npt.NDArray[np.float32]
 # deepest the API serves: offset 1,000 + limit 100), leaving out what the first places hold.
 # Nearly every request reads the first places, and a k=100 HNSW search costs a fraction of a
 # k=1,100 one (README, benchmark), so only deep pages pay for the deep pools. SHALLOW_POOL is
-# the depth `patentbridge evaluate` fuses (app/jobs/evaluate/methods.py), so the first pages
+# the depth `patentbridge evaluate` fuses (tools/evaluate/methods.py), so the first pages
 # rank as the evaluation measured.
 SHALLOW_DEPTH = 100
 SHALLOW_POOL = 100

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import session_scope
+from app.core.db import session_scope
 from app.search import snapshots, sync
 from app.search.catalogue import Catalogue
 from matching.embedder import Embedder

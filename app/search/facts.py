@@ -21,7 +21,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from app.services.listings import ListingFilters
+from app.services.listings.service import ListingFilters
 from matching.cache import BoundedCache
 
 _DAYS_PER_YEAR = 365.25

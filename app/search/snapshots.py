@@ -2,7 +2,7 @@
 
     INDEX_DIR/
         CURRENT                      the name of the live snapshot (replaced atomically)
-        reindex.lock                 held by a running re-index (app.jobs.reindex_lock)
+        reindex.lock                 held by a running re-index (app.search.reindex.lock)
         snapshots/<name>/vectors/    VectorIndex.save: FAISS files + meta.json sidecar
         snapshots/<name>/lexical/    LexicalIndex.save
         snapshots/<name>/documents/  the manifest: listing versions, text hashes, tokens

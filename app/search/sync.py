@@ -30,10 +30,10 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.models import Listing, ListingEmbedding, ListingStatus, utcnow
+from app.search import embeddings
 from app.search.catalogue import Catalogue, Entry
 from app.search.facts import ListingFacts
 from app.search.snapshots import load_newest
-from app.services import embeddings
 from matching.embedder import Embedder
 from matching.index import SnapshotError
 from matching.text import Tokenizer, listing_text

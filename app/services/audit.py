@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.models import ApiKey, AuditEntry, utcnow
 from app.schemas import ImportReport
-from app.services import pages
-from app.services.edits import Versioned
+from app.services import paging as pages
+from app.services.listings.edits import Versioned
 
 
 @dataclass(frozen=True)

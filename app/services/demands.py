@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
-from app.i18n import tr
+from app.core.errors import NotFound
+from app.core.i18n import tr
 from app.models import Demand, DemandStatus, Organisation, utcnow
 from app.schemas import DemandCreate, DemandRead, DemandUpdate, OrganisationRef
-from app.services import edits, pages
+from app.services import paging as pages
+from app.services.listings import edits
 
 
 def fields_of(demand: Demand) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound, Unauthenticated
-from app.i18n import tr
+from app.core.errors import NotFound, Unauthenticated
+from app.core.i18n import tr
 from app.models import ApiKey, Organisation, Role, utcnow
 
 _INVALID_KEY = tr(

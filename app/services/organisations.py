@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
-from app.i18n import tr
+from app.core.errors import NotFound
+from app.core.i18n import tr
 from app.models import Organisation, OrganisationKind
 from app.validation.province import normalize_province
 

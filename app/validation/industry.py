@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from app.i18n import tr
+from app.core.i18n import tr
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 INDUSTRY_TABLE = DATA_DIR / "gbt4754_2017.csv"

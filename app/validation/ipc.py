@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from app.i18n import tr
+from app.core.i18n import tr
 
 MAX_IPC_CODES = 50
 

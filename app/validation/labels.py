@@ -3,7 +3,7 @@
 A message about a field names it as a Chinese reader knows it and as the caller wrote it:
 `提成比例（rate_percent）` in Chinese, `rate_percent` in English, so that neither reader has to
 guess which key in the request or which column of the sheet is meant. The Chinese names are
-the headers that `app.services.export` writes and the import reads back.
+the headers that `app.services.listings.export` writes and the import reads back.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from app.i18n import Localized
+from app.core.i18n import Localized
 
 FIELD_NAMES: Final[Mapping[str, str]] = {
     "patent_number": "专利号",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from app.i18n import Localized, reason_of, tr
+from app.core.i18n import Localized, reason_of, tr
 
 # Chinese messages by pydantic error type; `{name}` is filled from the error's context.
 _CHINESE: Final[Mapping[str, str]] = {

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from datetime import date
 
-from app.i18n import tr
+from app.core.i18n import tr
 
 # The same weights serve both forms: the 8-digit form uses the first eight.
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)

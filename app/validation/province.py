@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from app.i18n import tr
+from app.core.i18n import tr
 
 # Full name, short name, and romanised or English names. The order is that of the GB/T 2260
 # administrative division codes (11 北京 … 82 澳门).

@@ -43,7 +43,7 @@ def _downgrade_index_versions() -> None:
         batch.drop_column("expired_count")
 
 
-# Alerts on new matches (issue 5, alerts and metrics): app/services/alerts.py.
+# Alerts on new matches (issue 5, alerts and metrics): app/services/alerts/service.py.
 def _alert_feed() -> sa.Enum:
     # A new type object per column: one Enum shared by two tables names one CHECK only.
     return sa.Enum(

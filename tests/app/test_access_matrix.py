@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models import AuditEntry, OrganisationKind, Role
 from app.services import keys

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import MAX_ROW_ID, MatchAlert
 from app.search.engine import SearchEngine
-from app.services.alerts import record_new_matches
+from app.services.alerts.service import record_new_matches
 from tests.app.listing_calls import create_listing
 from tests.factories import Actor, Actors
 

@@ -11,7 +11,7 @@ from httpx import Response
 from sqlalchemy.orm import Session
 
 from app.models import DemandEmbedding
-from app.services.embeddings import from_bytes, to_bytes
+from app.search.embeddings import from_bytes, to_bytes
 from matching.embedder import HashingEmbedder
 from tests.factories import Actor, Actors
 

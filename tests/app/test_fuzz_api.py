@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from matching.embedder import HashingEmbedder
 from tests.app.access import fuzz_role, settle

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
-from app.jobs.reindex_background import BackgroundReindex
-from app.jobs.reindex_lock import ReindexLock
+from app.core.config import Settings
 from app.search import snapshots
+from app.search.reindex.background import BackgroundReindex
+from app.search.reindex.lock import ReindexLock
+from tests.app.search.reindex.helpers import add_listings, run_job
 from tests.factories import Actors
-from tests.jobs.reindex_helpers import add_listings, run_job
 
 
 def _rebuilder(client: TestClient) -> BackgroundReindex:

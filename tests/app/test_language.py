@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.i18n import Localized, choose_language, tr
+from app.core.i18n import Localized, choose_language, tr
 from tests.app.import_files import to_csv, valid_row
 from tests.factories import Actors, listing_payload
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Listing, ListingStatus, Organisation, OrganisationKind
 from app.schemas import ListingCreate
-from app.services import listings, organisations
-from app.services.listing_views import ListingViews
+from app.services import organisations
+from app.services.listings import service as listings
+from app.services.listings.views import ListingViews
 from tests.factories import listing_payload, patent_number
 
 STAMP = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

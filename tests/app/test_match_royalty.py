@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.jobs.royalty_import import import_table
+from app.services.royalty.table_import import import_table
 from tests.app.listing_calls import create_listing
 from tests.factories import Actor, Actors
 

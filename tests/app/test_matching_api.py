@@ -16,14 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.models import Listing, Organisation
 from app.schemas import ListingCreate
-from app.search import snapshots
+from app.search import embeddings, snapshots
 from app.search.engine import SearchEngine
-from app.services import embeddings
-from app.services import listings as listing_service
+from app.services.listings import service as listing_service
 from matching.embedder import Embedder, HashingEmbedder, Vectors
 from matching.text import listing_text, sentences
 from tests.app.import_files import import_report, listing_by_number, to_csv, valid_row
@@ -484,7 +483,7 @@ def test_import_embeds_listings_in_batches_and_only_changed_texts(
 ) -> None:
     client, embedder = counted.client, counted.embedder
     rows = [valid_row(i) for i in range(120)]
-    batch_size = 64  # app.services.embeddings.embed_listings's default
+    batch_size = 64  # app.search.embeddings.embed_listings's default
 
     report = import_report(client, actors.tto, to_csv(rows))
 

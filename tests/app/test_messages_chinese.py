@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.api.ratelimit import RateLimiter
-from app.config import Settings
-from app.jobs.reindex_lock import ReindexLock
+from app.core.config import Settings
+from app.search.reindex.lock import ReindexLock
 from tests.factories import Actor, Actors, listing_payload, patent_number
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

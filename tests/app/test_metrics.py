@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import IndexVersion, IndexVersionStatus, utcnow
 from app.schemas import ListingCreate
-from app.services import listings
+from app.services.listings import service as listings
 from tests.app.listing_calls import create_listing
 from tests.factories import Actor, Actors, listing_payload
 

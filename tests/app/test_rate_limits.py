@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.ratelimit import RateLimiter
-from app.config import Settings
-from app.errors import TooManyRequests
+from app.core.config import Settings
+from app.core.errors import TooManyRequests
 from app.main import create_app
 from matching.embedder import HashingEmbedder
 from tests.factories import Actors

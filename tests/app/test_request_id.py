@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
-from app.logs import JsonFormatter, RequestIdFilter
+from app.core.config import Settings
+from app.core.logs import JsonFormatter, RequestIdFilter
 from app.main import create_app
 from matching.embedder import HashingEmbedder
 from tests.factories import Actors

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.jobs.royalty_import import import_table
+from app.services.royalty.table_import import import_table
 from tests.app.listing_calls import create_listing, years_ago
 from tests.factories import Actors, patent_number
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.i18n import Localized
+from app.core.i18n import Localized
 from app.schemas import RoyaltyGuidance
-from app.services.royalty import shipped_tables
-from app.services.royalty_payment_words import GivenBy
-from app.services.royalty_words import guidance
-from matching.royalty import DeclaredFee, RoyaltyRequest, suggest
-from matching.royalty_tables import LicenceStat, RoyaltyTables, Source
+from app.services.royalty.payment_words import GivenBy
+from app.services.royalty.service import shipped_tables
+from app.services.royalty.words import guidance
+from matching.royalty import (
+    DeclaredFee,
+    LicenceStat,
+    RoyaltyRequest,
+    RoyaltyTables,
+    Source,
+    suggest,
+)
 
 TABLES = shipped_tables()
 

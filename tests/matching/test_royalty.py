@@ -12,16 +12,21 @@ from hypothesis import strategies as st
 
 from matching.royalty import (
     CONFIDENCE_ORDER,
+    Coefficient,
     DeclaredFee,
     Exclusivity,
+    Figure,
+    LicenceStat,
+    Margin,
     PatentKind,
     Reason,
     RoyaltyRequest,
     RoyaltySuggestion,
+    RoyaltyTables,
+    Source,
+    load_tables,
     suggest,
 )
-from matching.royalty_tables import LicenceStat, Margin, RoyaltyTables, Source, load_tables
-from matching.royalty_types import Coefficient, Figure
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "royalty"
 TABLES = load_tables(DATA_DIR)

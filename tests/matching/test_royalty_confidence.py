@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
-from matching.royalty import Improvement, Reason, RoyaltyRequest, suggest
-from matching.royalty_tables import LicenceStat, Margin, RoyaltyTables
+from matching.royalty import (
+    Improvement,
+    LicenceStat,
+    Margin,
+    Reason,
+    RoyaltyRequest,
+    RoyaltyTables,
+    suggest,
+)
 from tests.matching.test_royalty import TABLES, imported_source
 
 NATIONAL_2023 = Reason("national_margin", {"year": 2023, "margin_pct": 5.76})

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from app.config import Settings
-from app.db import create_db_engine, make_session_factory
-from app.jobs import reindex
+from app.core.config import Settings
+from app.core.db import create_db_engine, make_session_factory
+from app.search.reindex import run as reindex
 from matching.embedder import load_embedder
 from matching.text import Tokenizer
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, text
 
-from app.db import create_db_engine, make_session_factory, session_scope
+from app.core.db import create_db_engine, make_session_factory, session_scope
 from app.jobs import migrate
 from app.models import OrganisationKind, Role
 from app.services import keys, organisations

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.db import make_session_factory
+from app.core.db import make_session_factory
 from app.models import Listing, ListingEmbedding, Role
 from tests.app.import_files import to_csv, valid_row
 from tests.factories import listing_payload

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from app.db import make_session_factory
+from app.core.db import make_session_factory
 from app.models import Listing, ListingEmbedding, Organisation, Role
 from tests.app.import_files import to_csv, valid_row
 from tests.processes.server import Server, database_url, fresh_database, issue_keys

@@ -20,10 +20,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
-from app.db import create_db_engine, make_session_factory, session_scope
+from app.core.config import Settings
+from app.core.db import create_db_engine, make_session_factory, session_scope
 from app.jobs import migrate
-from app.jobs.reindex_lock import ReindexBusy
 from app.models import (
     IndexVersion,
     IndexVersionStatus,
@@ -32,10 +31,12 @@ from app.models import (
     OrganisationKind,
 )
 from app.search import snapshots, sync
+from app.search import versions as index_versions
 from app.search.catalogue import Catalogue
-from app.services import index_versions, organisations
+from app.search.reindex.lock import ReindexBusy
+from app.services import organisations
 from matching.embedder import HashingEmbedder
-from tests.jobs.reindex_helpers import TOKENIZER, add_listing, add_listings, run_job
+from tests.app.search.reindex.helpers import TOKENIZER, add_listing, add_listings, run_job
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST = 6  # listings in the first snapshot, with vectors

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.db import create_db_engine, make_session_factory, session_scope
+from app.core.db import create_db_engine, make_session_factory, session_scope
 from app.jobs import migrate
 from app.models import OrganisationKind, Role
 from app.services import keys, organisations

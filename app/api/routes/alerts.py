@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query
 from app.api.deps import MAX_ID, DemandId, ListingId, SessionDep, SMEKey, TTOKey
 from app.api.transactions import commit_with_retry
 from app.schemas import AlertPage, DemandAlert, ListingAlert
-from app.services import alert_feed, demands, listings
+from app.services import demands
+from app.services.alerts import feed as alert_feed
+from app.services.listings import service as listings
 
 router = APIRouter(tags=["alerts"])
 

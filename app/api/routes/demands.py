@@ -11,7 +11,8 @@ from app.api.etags import etag, parse_if_match
 from app.api.transactions import commit_with_retry
 from app.models import Demand
 from app.schemas import DemandCreate, DemandRead, DemandUpdate, Page
-from app.services import audit, demands, embeddings
+from app.search import embeddings
+from app.services import audit, demands
 
 router = APIRouter(prefix="/v1/demands", tags=["demands"])
 

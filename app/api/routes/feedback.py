@@ -8,7 +8,8 @@ from app.api.deps import SessionDep, SMEKey
 from app.api.transactions import commit_with_retry
 from app.models import Feedback
 from app.schemas import FeedbackCreate, FeedbackRead
-from app.services import audit, matching
+from app.services import audit
+from app.services.matches import service as matching
 
 router = APIRouter(prefix="/v1/feedback", tags=["matching"])
 

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.api.deps import EngineDep, OperatorKey, SessionDep
-from app.metrics import Metrics
+from app.api.metrics import Metrics
 from app.search.engine import SearchEngine
-from app.services.matching import index_version
+from app.services.matches.service import index_version
 
 router = APIRouter(tags=["health"])
 

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from app.api.deps import EngineDep, OperatorKey, SessionDep, SettingsDep
-from app.jobs.reindex_background import BackgroundReindex, RebuildState
 from app.models import IndexVersion
 from app.schemas import IndexRun, IndexStatus, LiveSnapshot, RebuildStatus, ServingIndex
 from app.search import snapshots
-from app.services import audit, index_versions
+from app.search import versions as index_versions
+from app.search.reindex.background import BackgroundReindex, RebuildState
+from app.services import audit
 from matching.index import SnapshotError
 
 router = APIRouter(prefix="/v1/index", tags=["operations"])

@@ -10,11 +10,15 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import MAX_ID, CurrentKey, EngineDep, ListingId, SessionDep, SettingsDep, TTOKey
 from app.api.etags import etag, parse_if_match
 from app.api.transactions import commit_with_retry
-from app.errors import PayloadTooLarge
-from app.i18n import tr
+from app.core.errors import PayloadTooLarge
+from app.core.i18n import tr
 from app.models import Listing, ListingStatus, PatentType
 from app.schemas import ImportReport, ListingCreate, ListingRead, ListingUpdate, Page
-from app.services import audit, embeddings, export, imports, listings
+from app.search import embeddings
+from app.services import audit
+from app.services.imports import service as imports
+from app.services.listings import export
+from app.services.listings import service as listings
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"])
 

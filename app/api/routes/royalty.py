@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentKey, ListingId, SessionDep
 from app.schemas import RoyaltyRead
-from app.services import listings, royalty
+from app.services.listings import service as listings
+from app.services.royalty import service as royalty
 from matching.royalty import Exclusivity
 
 router = APIRouter(prefix="/v1/listings", tags=["royalty"])

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from app.errors import InvalidInput, PayloadTooLarge
+from app.core.errors import InvalidInput, PayloadTooLarge
 from app.ingest.readers import ImportLimits, read_file, read_rows
 from tests.app.import_files import inline_row, shared_strings_part, workbook_with_sheet
 

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from defusedxml import EntitiesForbidden
 
-from app.errors import InvalidInput, PayloadTooLarge
+from app.core.errors import InvalidInput, PayloadTooLarge
 from app.ingest.readers import (
     ImportLimits,
     ReadResult,

@@ -9,7 +9,7 @@ import pytest
 
 from app.models import PatentType
 from app.search.facts import FactTable, ListingFacts, ipc_prefixes
-from app.services.listings import ListingFilters
+from app.services.listings.service import ListingFilters
 
 TODAY = date(2025, 6, 1)
 

@@ -7,13 +7,13 @@ import threading
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
-from app.jobs.reindex_rollback import rollback
+from app.core.config import Settings
 from app.search.engine import SearchEngine
-from app.services.listings import ListingFilters
+from app.search.reindex.rollback import rollback
+from app.services.listings.service import ListingFilters
 from matching.embedder import HashingEmbedder
+from tests.app.search.reindex.helpers import TOKENIZER, add_listing, add_listings, run_job
 from tests.factories import Actors
-from tests.jobs.reindex_helpers import TOKENIZER, add_listing, add_listings, run_job
 
 QUERY = "轴承故障诊断方法"
 

@@ -13,12 +13,12 @@ from app.ingest.readers import DEFAULT_LIMITS
 from app.models import Listing, utcnow
 from app.search import sync
 from app.search.catalogue import Catalogue
-from app.services import imports
+from app.services.imports import service as imports
 from matching.embedder import HashingEmbedder, Vectors
 from matching.text import Tokenizer
 from tests.app.import_files import to_csv, valid_row
+from tests.app.search.reindex.helpers import TOKENIZER, add_listing, backdate
 from tests.factories import Actors
-from tests.jobs.reindex_helpers import TOKENIZER, add_listing, backdate
 
 EMBEDDER = HashingEmbedder(64)
 OVERLAP = timedelta(seconds=60)
