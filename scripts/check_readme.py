@@ -1,7 +1,9 @@
-"""Run the README's API tour against a fresh demo; exit 1 if any answer differs from the README.
+"""Run the API tour of README.md and docs/api.md against a fresh demo; exit 1 if any answer differs.
 
-Usage: python scripts/check_readme.py [--readme README.md] [--timeout 600]
-The demo runs on a free loopback port with its database and index in a temporary directory.
+Usage: python scripts/check_readme.py [--doc README.md --doc docs/api.md] [--timeout 600]
+The documents' tours run in the order given, in one shell, so docs/api.md uses the ids the
+README's tour captured. The demo runs on a free loopback port with its database and index in a
+temporary directory.
 """
 
 from __future__ import annotations
@@ -12,9 +14,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from tools import readme_tour  # noqa: E402
+
+
+def _name(doc: Path) -> str:
+    """Return how failures name `doc`: its path from the repository root when it is inside."""
+    path = doc.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(doc)
 
 
 def _free_port() -> int:
@@ -25,10 +34,20 @@ def _free_port() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--readme", type=Path, default=Path(__file__).parents[1] / "README.md")
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        action="append",
+        help="a document with a tour, repeatable (default: README.md, then docs/api.md)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the demo to start")
     args = parser.parse_args()
-    steps = readme_tour.parse_tour(args.readme.read_text(encoding="utf-8"))
+    docs = args.doc or [ROOT / "README.md", ROOT / "docs" / "api.md"]
+    steps = [
+        step
+        for doc in docs
+        for step in readme_tour.parse_tour(doc.read_text(encoding="utf-8"), _name(doc))
+    ]
     demo = [str(Path(sys.executable).parent / "patentbridge"), "demo"]
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="readme-tour-") as tmp:
@@ -44,7 +63,8 @@ def main() -> int:
     for failure in failures:
         print(failure, file=sys.stderr)
     print(
-        f"README tour: {checked - len(failures)} of {checked} commands answered as the README says"
+        f"API tour ({', '.join(_name(doc) for doc in docs)}): "
+        f"{checked - len(failures)} of {checked} commands answered as written"
     )
     return 1 if failures else 0
 

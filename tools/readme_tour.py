@@ -1,17 +1,19 @@
-"""Run the README's API tour against a fresh demo and check every answer (scripts/check_readme.py).
+"""Run the API tour of the README and docs/api.md against a fresh demo and check every answer.
 
-The tour is the ```bash block after the `<!-- tour -->` marker in README.md. Every statement in
-it that calls curl carries its expected answer in a comment, inline or on the next line:
+The tour is every ```bash block after a `<!-- tour -->` marker, in README.md and then in
+docs/api.md (scripts/check_readme.py). Every statement in it that calls curl carries its
+expected answer in a comment, inline or on the next line:
 
     curl -s localhost:8000/healthz          # → 200 {"status": "ok"}
     LISTING=$(curl -s ... | id)             # → 201
 
 `# → STATUS` may be followed by a JSON value (checked as a subset of the body: objects need
 only the keys shown, lists only their first elements, `"..."` stands for anything, floats agree
-to within 1%) or by the word `below`, meaning the first ```json block after the tour. Other
-statements (a helper function) run as written. The whole block runs top to bottom in one bash
-process, in a scratch directory, with `TTO`, `SME` and `OPERATOR` set to the demo's keys and
-`localhost:8000` pointed at the demo, so variables captured by `NAME=$(...)` carry on.
+to within 1%) or by the word `below`, meaning the first ```json block after that tour block. Other
+statements (a helper function) run as written. All blocks run top to bottom, document after
+document, in one bash process, in a scratch directory, with `TTO`, `SME` and `OPERATOR` set to
+the demo's keys and `localhost:8000` pointed at the demo, so variables captured by
+`NAME=$(...)` carry on: docs/api.md's tour continues with the README's `$LISTING` and `$DEMAND`.
 """
 
 from __future__ import annotations
@@ -32,24 +34,25 @@ from typing import Any
 from tools import children
 
 MARKER = "<!-- tour -->"
-README_HOST = "localhost:8000"
+TOUR_HOST = "localhost:8000"
 EXPECT = re.compile(r"#\s*→\s*(\d{3})\b[,;]?\s*(.*)$")
 ASSIGNS = re.compile(r"^([A-Z_][A-Z0-9_]*)=\$\(")
 ANYTHING = "..."
 
 
 class TourError(Exception):
-    """The README's tour cannot be read, or the demo could not be started."""
+    """A tour cannot be read, or the demo could not be started."""
 
 
 @dataclass(frozen=True)
 class Step:
-    """One statement of the tour and what the README says it answers."""
+    """One statement of the tour, where it is written, and what that document says it answers."""
 
     line: int
     code: str
     status: int | None = None
     expected: Any = None
+    source: str = "README"
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,17 @@ class Answer:
     body: str
 
 
-def parse_tour(readme: str) -> list[Step]:
-    """Return the statements of the tour block with their expected answers."""
-    lines = readme.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == MARKER), None)
-    if start is None:
-        raise TourError(f"no {MARKER} marker in the README")
+def parse_tour(text: str, source: str = "README") -> list[Step]:
+    """Return the statements of every tour block in `text` with their expected answers."""
+    lines = text.splitlines()
+    markers = [i for i, line in enumerate(lines) if line.strip() == MARKER]
+    if not markers:
+        raise TourError(f"no {MARKER} marker in {source}")
+    return [step for start in markers for step in _block_steps(lines, start, source)]
+
+
+def _block_steps(lines: list[str], start: int, source: str) -> list[Step]:
+    """Return the steps of the ```bash block that follows the marker at `start`."""
     begin = next(i for i in range(start, len(lines)) if lines[i].startswith("```bash")) + 1
     end = next(i for i in range(begin, len(lines)) if lines[i].startswith("```"))
     below = _json_block_after(lines, end)
@@ -75,23 +83,22 @@ def parse_tour(readme: str) -> list[Step]:
         if not lines[i].strip() or lines[i].lstrip().startswith("#"):
             i += 1
             continue
-        first, i = i, _statement_end(lines, i, end)
+        first, i = i, _statement_end(lines, i, end, source)
         code = "\n".join(lines[first:i])
         expectation = EXPECT.search(lines[i - 1]) or (
             EXPECT.match(lines[i].strip()) if i < end else None
         )
         if "curl" not in code:
-            steps.append(Step(first + 1, code))
+            steps.append(Step(first + 1, code, source=source))
             continue
         if expectation is None:
-            raise TourError(f"README line {first + 1}: a curl command without '# → STATUS'")
-        steps.append(
-            Step(first + 1, code, int(expectation[1]), _expected(expectation[2], below, first))
-        )
+            raise TourError(f"{source} line {first + 1}: a curl command without '# → STATUS'")
+        expected = _expected(expectation[2], below, f"{source} line {first + 1}")
+        steps.append(Step(first + 1, code, int(expectation[1]), expected, source))
     return steps
 
 
-def _statement_end(lines: list[str], i: int, end: int) -> int:
+def _statement_end(lines: list[str], i: int, end: int, source: str) -> int:
     """Return the index after the last line of the shell statement starting at `i`."""
     text = ""
     for j in range(i, end):
@@ -103,17 +110,17 @@ def _statement_end(lines: list[str], i: int, end: int) -> int:
         except ValueError:  # an open quote: a multi-line -d '{...}'
             continue
         return j + 1
-    raise TourError(f"README line {i + 1}: the statement never ends")
+    raise TourError(f"{source} line {i + 1}: the statement never ends")
 
 
-def _expected(text: str, below: Any, line: int) -> Any:
+def _expected(text: str, below: Any, where: str) -> Any:
     text = text.strip()
     if not text or text[0] not in '[{"':
         return below if "below" in text else None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TourError(f"README line {line + 1}: the expected JSON does not parse: {exc}") from exc
+        raise TourError(f"{where}: the expected JSON does not parse: {exc}") from exc
 
 
 def _json_block_after(lines: list[str], end: int) -> Any:
@@ -150,13 +157,13 @@ def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
             for problem in differences(value, actual[n], f"{where}[{n}]")
         ]
     if _number(expected) and _number(actual):
-        # A README shows 0.995 for 0.994624, and 1 for 1.0.
+        # A tour shows 0.995 for 0.994624, and 1 for 1.0.
         tolerance = 0.01 * max(1.0, abs(expected)) if isinstance(expected, float) else 0
         if abs(actual - expected) <= tolerance:
             return []
     elif expected == actual and type(expected) is type(actual):
         return []
-    return [f"{where}: README says {_short(expected)}, the demo answered {_short(actual)}"]
+    return [f"{where}: the tour says {_short(expected)}, the demo answered {_short(actual)}"]
 
 
 def _number(value: Any) -> bool:
@@ -175,7 +182,7 @@ def run_tour(steps: list[Step], *, base: str, keys: dict[str, str], workdir: Pat
         'curl() { command curl -w \'%{stderr}%{http_code}\' "$@" | tee "$PB_BODY"; }',
     ]
     for n, step in enumerate(steps):
-        code = step.code.replace(README_HOST, base.removeprefix("http://"))
+        code = step.code.replace(TOUR_HOST, base.removeprefix("http://"))
         script += [
             f"PB_BODY={n}.body; : > {n}.body",
             f"{{\n{code}\n}} 2> {n}.status",
@@ -204,14 +211,14 @@ def _output_file(code: str) -> str | None:
 
 
 def check(steps: list[Step], answers: list[Answer]) -> list[str]:
-    """Return one line per step whose answer is not what the README says."""
+    """Return one line per step whose answer is not what its document says."""
     failures = []
     for step, answer in zip(steps, answers, strict=True):
         if step.status is None:
             continue
         problems: list[str] = []
         if answer.status != step.status:
-            problems.append(f"status {answer.status}, README says {step.status}")
+            problems.append(f"status {answer.status}, {step.source} says {step.status}")
         if step.expected is not None:
             try:
                 problems += differences(step.expected, json.loads(answer.body))
@@ -219,7 +226,9 @@ def check(steps: list[Step], answers: list[Answer]) -> list[str]:
                 problems.append(f"the body is not JSON: {answer.body[:200]!r}")
         if problems:
             first = step.code.splitlines()[0].strip()
-            failures.append(f"README line {step.line}: {first}\n    " + "\n    ".join(problems))
+            failures.append(
+                f"{step.source} line {step.line}: {first}\n    " + "\n    ".join(problems)
+            )
     return failures
 
 
