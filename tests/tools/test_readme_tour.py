@@ -1,5 +1,5 @@
-"""The README tour checker reads commands and expectations, runs them in one shell, and reports
-every answer that departs from what the README says."""
+"""The tour checker reads commands and expectations from every tour block of each document, runs
+them in one shell, and reports every answer that departs from what its document says."""
 
 from __future__ import annotations
 
@@ -58,13 +58,13 @@ def test_differences_read_the_readme_as_a_subset_of_the_answer() -> None:
     actual = {"items": [{"id": 2, "x": 1}, {"id": 3}], "score": 0.9946, "version": "v9", "n": 1}
     assert differences(expected, actual) == []
     assert differences(expected, {**actual, "score": 0.9}) == [
-        ".score: README says 0.995, the demo answered 0.9"
+        ".score: the tour says 0.995, the demo answered 0.9"
     ]
     assert differences({"total": 54, "ok": 1}, {"total": 54.0, "ok": True}) == [
-        ".ok: README says 1, the demo answered true"
+        ".ok: the tour says 1, the demo answered true"
     ]
     assert differences({"total": 54}, {"total": 54.2}) == [
-        ".total: README says 54, the demo answered 54.2"
+        ".total: the tour says 54, the demo answered 54.2"
     ]
     assert differences({"a": [1, 2]}, {"a": [1]}) == [".a: expected at least 2 items, got [1]"]
     assert differences({"a": 1}, {}) == [".a: missing"]
@@ -75,7 +75,7 @@ def test_check_reports_a_wrong_status_and_a_wrong_field_with_the_readme_line() -
     assert check(steps, [Answer(200, '{"status": "ok"}'), Answer(None, "")]) == []
     assert check(steps, [Answer(404, '{"status": "no"}'), Answer(None, "")]) == [
         "README line 3: curl -s x\n    status 404, README says 200\n"
-        '    .status: README says "ok", the demo answered "no"'
+        '    .status: the tour says "ok", the demo answered "no"'
     ]
 
 
@@ -122,6 +122,28 @@ def test_run_tour_carries_captured_ids_and_keys_and_checks_every_answer(
     # The POST's name is "a # not a comment", not "a": one failure, at the README's line 9.
     assert check(steps, answers) == [
         'README line 9: THING=$(curl -s -X POST localhost:8000/things -H "X-API-Key: $TTO" -d \'{'
-        '\n    .name: README says "a", the demo answered "a # not a comment"'
+        '\n    .name: the tour says "a", the demo answered "a # not a comment"'
     ]
     assert json.loads((tmp_path / "thing.json").read_text())["id"] == 7  # -o wrote the file
+
+
+def test_parse_tour_reads_every_block_of_a_document_and_names_the_document() -> None:
+    doc = (
+        "<!-- tour -->\n```bash\nA=$(curl -s localhost:8000/a)   # → 200\n```\n\n"
+        "text\n\n<!-- tour -->\n```bash\ncurl -s localhost:8000/b/$A   # → 404, below\n```\n\n"
+        '```json\n{"detail": []}\n```\n'
+    )
+    steps = parse_tour(doc, "docs/api.md")
+    assert [(s.line, s.status, s.expected, s.source) for s in steps] == [
+        (3, 200, None, "docs/api.md"),
+        (10, 404, {"detail": []}, "docs/api.md"),
+    ]
+    assert check(steps, [Answer(200, ""), Answer(200, "{}")]) == [
+        "docs/api.md line 10: curl -s localhost:8000/b/$A   # → 404, below\n"
+        "    status 200, docs/api.md says 404\n    .detail: missing"
+    ]
+
+
+def test_parse_tour_names_the_document_without_a_marker() -> None:
+    with pytest.raises(TourError, match="no <!-- tour --> marker in docs/api.md"):
+        parse_tour("# API\n", "docs/api.md")
