@@ -196,6 +196,28 @@ def test_withdrawn_listing_does_not_alert_and_leaves_recorded_alerts(
     assert page.json()["remaining"] == 0
 
 
+def test_listing_marked_not_relevant_leaves_both_the_matches_page_and_the_alerts(
+    client: TestClient, actors: Actors, session: Session
+) -> None:
+    demand = create_demand(client, actors.sme, alert_min_score=0.5)
+    rejected = create_listing(client, actors.tto)
+    kept = create_listing(client, actors.other_tto)
+    verdict = client.post(
+        "/v1/feedback",
+        json={"demand_id": demand["id"], "listing_id": rejected["id"], "verdict": "not_relevant"},
+        headers=actors.sme.headers,
+    )
+    assert verdict.status_code == 201, verdict.text
+
+    run_alerts(client, session)
+
+    page = client.get(f"/v1/demands/{demand['id']}/matches", headers=actors.sme.headers).json()
+    assert [item["listing"]["id"] for item in page["items"]] == [kept["id"]]
+    assert alerts_of(demand_alerts(client, actors.sme, demand["id"])) == [
+        ("new_listing", kept["id"])
+    ]
+
+
 def test_listing_below_the_threshold_does_not_alert(
     client: TestClient, actors: Actors, session: Session
 ) -> None:

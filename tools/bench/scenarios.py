@@ -20,7 +20,7 @@ from app.search import embeddings
 from app.search.catalogue import SHALLOW_POOL
 from app.search.facts import FactTable
 from app.services import demands, organisations
-from app.services.matches import service as matching
+from app.services import matches as matching
 from matching.embedder import Embedder
 from matching.index import VectorIndex
 from matching.text import demand_text

@@ -9,7 +9,7 @@ from app.api.transactions import commit_with_retry
 from app.models import Feedback
 from app.schemas import FeedbackCreate, FeedbackRead
 from app.services import audit
-from app.services.matches import service as matching
+from app.services.feedback import record_feedback
 
 router = APIRouter(prefix="/v1/feedback", tags=["matching"])
 
@@ -19,7 +19,7 @@ def give_feedback(body: FeedbackCreate, key: SMEKey, session: SessionDep) -> Fee
     """Record a verdict on a listing for one of the caller's demands; a new verdict replaces it."""
 
     def write() -> Feedback:
-        feedback = matching.record_feedback(
+        feedback = record_feedback(
             session=session, organisation_id=key.organisation_id, api_key_id=key.id, data=body
         )
         audit.record(

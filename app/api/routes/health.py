@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import EngineDep, OperatorKey, SessionDep
 from app.api.metrics import Metrics
 from app.search.engine import SearchEngine
-from app.services.matches.service import index_version
+from app.services.matches import index_version
 
 router = APIRouter(tags=["health"])
 

@@ -19,8 +19,8 @@ from app.api.deps import (
 from app.api.responses import model_response
 from app.models import PatentType
 from app.schemas import DemandMatchPage, ListingMatchPage, MatchFilters, SearchRequest
+from app.services import matches as matching
 from app.services.listings import service as listings
-from app.services.matches import service as matching
 
 router = APIRouter(tags=["matching"])
 
