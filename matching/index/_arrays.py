@@ -16,10 +16,11 @@ from matching.index._types import Hit, Ids, Matrix
 _NORM_TOLERANCE: Final = 1e-3
 
 
-_EMPTY_IDS: Final[Ids] = np.empty(0, dtype=np.int64)
+EMPTY_IDS: Final[Ids] = np.empty(0, dtype=np.int64)
 
 
-def _check_ids(ids: object, *, unique: bool) -> Ids:
+def check_ids(ids: object, *, unique: bool) -> Ids:
+    """Return ids as contiguous int64; refuse non-integer, negative or (unique) repeated ids."""
     array = np.asarray(ids)
     if array.ndim != 1:
         raise ValueError(f"ids must be one-dimensional, got shape {array.shape}")
@@ -37,7 +38,8 @@ def _check_ids(ids: object, *, unique: bool) -> Ids:
     return out
 
 
-def _sorted_unique(ids: Ids) -> Ids:
+def sorted_unique(ids: Ids) -> Ids:
+    """Return the distinct ids, sorted ascending."""
     # np.unique hashes before sorting (2 ms for 10k ids in numpy 2.4); a sort is 0.1 ms and
     # nearly free on the already-sorted id lists callers usually pass.
     ordered = np.sort(ids)
@@ -46,9 +48,10 @@ def _sorted_unique(ids: Ids) -> Ids:
     return ordered[first]
 
 
-def _check_vectors(
+def check_vectors(
     vectors: object, dimension: int | None, what: str, *, one_row_ok: bool = False
 ) -> Matrix:
+    """Return vectors as contiguous float32 rows; refuse a wrong dimension or non-unit rows."""
     array = np.asarray(vectors)
     if one_row_ok and array.ndim == 1:
         array = array.reshape(1, -1)
@@ -72,29 +75,31 @@ def _check_vectors(
     return out
 
 
-def _isin_sorted(values: Ids, sorted_ids: Ids) -> npt.NDArray[np.bool_]:
+def isin_sorted(values: Ids, sorted_ids: Ids) -> npt.NDArray[np.bool_]:
+    """Return which of values are in sorted_ids."""
     if not sorted_ids.size:
         return np.zeros(values.shape, dtype=np.bool_)
     positions = np.searchsorted(sorted_ids, values).clip(max=sorted_ids.size - 1)
     return np.asarray(sorted_ids[positions] == values, dtype=np.bool_)
 
 
-def _union_sorted(a: Ids, b: Ids) -> Ids:
+def union_sorted(a: Ids, b: Ids) -> Ids:
     """Merge sorted unique b into sorted unique a (np.union1d re-sorts everything)."""
-    new = b[~_isin_sorted(b, a)]
+    new = b[~isin_sorted(b, a)]
     return np.insert(a, np.searchsorted(a, new), new)
 
 
-def _difference_sorted(a: Ids, b: Ids) -> Ids:
+def difference_sorted(a: Ids, b: Ids) -> Ids:
     """Return sorted a without the ids in sorted b."""
-    return a[~_isin_sorted(a, b)]
+    return a[~isin_sorted(a, b)]
 
 
-def _id_map(index: Any) -> Ids:
+def id_map(index: Any) -> Ids:
+    """Return the ids an IndexIDMap2 holds, sorted ascending."""
     return np.sort(faiss.vector_to_array(index.id_map).astype(np.int64))
 
 
-def _selector(ids: Ids) -> Any:
+def selector(ids: Ids) -> Any:
     """Build an IDSelector for sorted unique ids."""
     top = int(ids[-1])
     # Database keys are usually dense, and a bitmap is built with numpy in a millisecond,
@@ -109,7 +114,7 @@ def _selector(ids: Ids) -> Any:
     return faiss.IDSelectorBatch(ids)
 
 
-def _best_k(scores: Matrix, ids: Ids, k: int) -> tuple[Matrix, Ids]:
+def best_k(scores: Matrix, ids: Ids, k: int) -> tuple[Matrix, Ids]:
     """Keep each row's k best by (score descending, id ascending), padding with -1 ids."""
     n, m = scores.shape
     if m < k:
@@ -129,7 +134,8 @@ def _best_k(scores: Matrix, ids: Ids, k: int) -> tuple[Matrix, Ids]:
     return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
 
 
-def _to_hits(scores: Matrix, ids: Ids) -> list[list[Hit]]:
+def to_hits(scores: Matrix, ids: Ids) -> list[list[Hit]]:
+    """Turn (n, k) scores and ids into one list of hits per row, dropping -1 padding."""
     return [
         [Hit(i, s) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
         for row_ids, row_scores in zip(ids.tolist(), scores.tolist(), strict=True)

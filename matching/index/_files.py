@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import faiss
 import numpy as np
 
-from matching.index._arrays import _EMPTY_IDS
+from matching.index._arrays import EMPTY_IDS
 from matching.index._types import (
     DELTA_FILE,
     FORMAT_VERSION,
@@ -53,7 +53,8 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def _read_meta(directory: Path) -> tuple[IndexMeta, dict[str, int]]:
+def read_sidecar(directory: Path) -> tuple[IndexMeta, dict[str, int]]:
+    """Return a snapshot's checked meta.json: its IndexMeta and the file sizes it records."""
     path = directory / META_FILE
     if not path.is_file():
         raise IndexCorrupt(
@@ -147,7 +148,7 @@ def read_snapshot(
     """Read a checked snapshot: its sidecar, main part, delta (or None) and tombstones."""
     if not directory.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no index snapshot directory", str(directory))
-    meta, files = _read_meta(directory)
+    meta, files = read_sidecar(directory)
     if (meta.model_id, meta.dimension) != (model_id, dimension):
         raise IndexMismatch(
             f"index snapshot at {directory} was built with model {meta.model_id!r} "
@@ -158,7 +159,7 @@ def read_snapshot(
         raise IndexCorrupt(f"{directory / META_FILE} lists no {MAIN_FILE}")
     main = _read_faiss(directory, MAIN_FILE, files, meta)
     delta = _read_faiss(directory, DELTA_FILE, files, meta) if DELTA_FILE in files else None
-    tombstones = _EMPTY_IDS
+    tombstones = EMPTY_IDS
     if TOMBSTONES_FILE in files:
         path = _checked_file(directory, TOMBSTONES_FILE, files)
         try:

@@ -1,52 +1,11 @@
-"""Vector index over FAISS: listing ids and unit vectors in, ranked hits out, snapshots on disk.
+"""VectorIndex: construction, the filtered search policy and snapshots, over its IndexParts.
 
-The index is a derived cache of the vectors stored in the database; a rebuild from the
-database restores it completely. Its contract:
-
-* **Ids are the caller's ids** (database primary keys, non-negative int64), stored through
-  FAISS ``IndexIDMap2``: a hit's ``id`` is the key, never a position.
-* **Vectors are float32 rows, L2-normalised by the caller.** Any float dtype is accepted and
-  converted to contiguous float32; a row that is not of unit length (tolerance 1e-3) or not
-  finite is refused with ``ValueError`` rather than renormalised, because it means the embedder
-  or the stored data is wrong, and the index must not quietly disagree with the database.
-* **Scores are inner products**, which on unit vectors equal cosine similarity (in [-1, 1]).
-  Equal scores rank the smaller id first.
-* **Kinds.** ``"flat"`` is exact (``IndexFlatIP``); ``"hnsw"`` is approximate
-  (``IndexHNSWFlat``), for sizes where exact search is too slow. ``build(kind="auto")`` picks
-  flat up to ``flat_threshold`` vectors. The kind is fixed until the next ``build``.
-* **Updates.** ``upsert`` adds or replaces (one id never has two vectors); ``remove`` hides
-  ids, ignoring unknown ones. A flat index applies both in place (``remove_ids`` compacts the
-  storage: a few ms at 100k vectors, so batch them). HNSW cannot delete, so an hnsw index is a
-  main HNSW part fixed at build time, plus an exact flat *delta* holding every vector upserted
-  since, plus *tombstones*: main-part ids replaced or removed since, excluded from search by an
-  ``IDSelector``. Both grow until the next ``build`` folds them in; the delta is searched
-  exhaustively, so rebuild before it reaches tens of thousands.
-* **Filtered search fills the page.** With ``allowed``, ``search`` returns
-  ``min(k, |allowed ∩ index|)`` hits per query, all from ``allowed`` (ids not in the index are
-  ignored). An allowed set of at most ``exact_subset_limit`` ids is scored exactly over just
-  those vectors; a larger one goes through FAISS with an ``IDSelector`` (on HNSW with
-  ``efSearch`` widened by the cube root of 1/fraction allowed); an HNSW query that still comes
-  back short is retried with a larger ``efSearch`` and then answered exactly.
-* **Snapshots.** ``save`` writes a directory: ``vectors.faiss`` (main part), ``delta.faiss`` and
-  ``tombstones.npy`` when not empty, and ``meta.json`` (``IndexMeta``, format version, file
-  sizes) written last, so a directory with ``meta.json`` is complete. ``load`` checks
-  ``meta.json`` against the running embedder before reading any FAISS file.
-* **Thread safety is the caller's job.** Searches may run concurrently with each other, but an
-  ``upsert`` or ``remove`` concurrent with anything else needs a lock (a readers-writer lock, or
-  swap in a new index object).
-
-Errors::
-
-    SnapshotError           a snapshot directory cannot be used
-    ├── IndexMismatch       built by another embedder (model id or dimension): rebuild
-    └── IndexCorrupt        incomplete or damaged (no meta.json, truncated file, bad JSON)
-    FileNotFoundError       no snapshot directory at all
-    ValueError              bad ids, vectors or arguments
-    KeyError                ``vectors_of`` asked for an id that is not in the index
+The contract is in the package docstring (``matching/index/__init__.py``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -54,43 +13,19 @@ from typing import Any, Final, Literal
 import faiss
 import numpy as np
 
-from matching.index._arrays import _check_ids, _check_vectors, _to_hits
-from matching.index._files import _read_meta, read_snapshot, write_snapshot
-from matching.index._parts import IndexParts, Subset
+from matching.cache import ArrayMemo
+from matching.index._arrays import check_ids, check_vectors, sorted_unique, to_hits
+from matching.index._files import read_sidecar, read_snapshot
+from matching.index._parts import IndexParts
 from matching.index._types import (
-    DELTA_FILE,
     EXACT_SUBSET_LIMIT,
-    FORMAT_VERSION,
-    MAIN_FILE,
-    META_FILE,
-    TOMBSTONES_FILE,
     Hit,
     Ids,
     IndexCorrupt,
     IndexKind,
     IndexMeta,
-    IndexMismatch,
     Matrix,
-    SnapshotError,
 )
-
-__all__ = [
-    "DELTA_FILE",
-    "EXACT_SUBSET_LIMIT",
-    "FORMAT_VERSION",
-    "MAIN_FILE",
-    "META_FILE",
-    "TOMBSTONES_FILE",
-    "Hit",
-    "Ids",
-    "IndexCorrupt",
-    "IndexKind",
-    "IndexMeta",
-    "IndexMismatch",
-    "Matrix",
-    "SnapshotError",
-    "VectorIndex",
-]
 
 # An HNSW query that returns short (a selective filter, many tombstones) is retried with
 # efSearch multiplied by these factors before falling back to exact scoring.
@@ -118,14 +53,31 @@ DEFAULT_EF_SEARCH: Final = 96
 #   allowed  60%: square root (beam 124) 0.993, 5.2 ms; cube root (beam 114) 0.993, 4.6 ms
 # With M 32 the square root was needed (fourth root at 20%: 0.954); the denser graph is not.
 _FILTER_WIDENING: Final = 1 / 3
+# Allowed sets whose live ids (and, when small enough to score exactly, vectors) are kept
+# while the index is unchanged: at most this many x exact_subset_limit x d floats (4 x 10,000
+# x 384 x 4 B = 61 MB at the defaults).
+_SUBSETS_KEPT: Final = 4
 
 
-class VectorIndex(IndexParts):
+@dataclass(frozen=True)
+class _Subset:
+    """The part of an index that an allowed set selects."""
+
+    ids: Ids | None  # live allowed ids, sorted; None when every id in the index is allowed
+    vectors: Matrix | None  # their vectors, when few enough to score exactly
+
+
+class VectorIndex:
     """Caller-id vector index with exact or HNSW search; create with build, empty or load."""
 
-    # Updates (upsert, remove) and reads by id (vectors_of, ids, len, in, kind, dimension)
-    # come from IndexParts, in matching/index/_parts.py; construction, search and snapshots
-    # are here.
+    def __init__(self, parts: IndexParts, *, params: dict[str, int], built_at: str) -> None:
+        self._parts = parts
+        self._params = dict(params)
+        self._built_at = built_at
+        self._ef_search = params.get("ef_search", 0)
+        self._exact_subset_limit = params["exact_subset_limit"]
+        self._changes = 0  # bumped by every update: the stamp of the subsets kept
+        self._subsets: ArrayMemo[_Subset] = ArrayMemo(_SUBSETS_KEPT)
 
     # ----------------------------------------------------------------- construction
 
@@ -158,8 +110,8 @@ class VectorIndex(IndexParts):
         Returns:
             The index; its ``kind`` is the resolved kind.
         """
-        id_array = _check_ids(ids, unique=True)
-        matrix = _check_vectors(vectors, None, "vectors")
+        id_array = check_ids(ids, unique=True)
+        matrix = check_vectors(vectors, None, "vectors")
         if id_array.shape[0] != matrix.shape[0]:
             raise ValueError(f"{id_array.shape[0]} ids but {matrix.shape[0]} vectors")
         resolved: IndexKind
@@ -167,9 +119,10 @@ class VectorIndex(IndexParts):
             resolved = "flat" if id_array.shape[0] <= flat_threshold else "hnsw"
         else:
             resolved = kind
-        index = cls.empty(
+        built_at = _now()
+        main, params = _new_main(
             matrix.shape[1],
-            kind=resolved,
+            resolved,
             hnsw_m=hnsw_m,
             ef_construction=ef_construction,
             ef_search=ef_search,
@@ -179,10 +132,9 @@ class VectorIndex(IndexParts):
             # A single-query search on this thread may have left OpenMP at one thread; a
             # build is the batch work that every core should share.
             faiss.omp_set_num_threads(_MAX_THREADS)
-            index._main.add_with_ids(matrix, id_array)
-            index._main_ids = np.sort(id_array)
-            index._rows = None
-        return index
+            main.add_with_ids(matrix, id_array)
+        parts = IndexParts(main, kind=resolved, dimension=matrix.shape[1])
+        return cls(parts, params=params, built_at=built_at)
 
     @classmethod
     def empty(
@@ -196,30 +148,56 @@ class VectorIndex(IndexParts):
         exact_subset_limit: int = EXACT_SUBSET_LIMIT,
     ) -> VectorIndex:
         """Create an index with no vectors (an empty hnsw one takes every upsert into its delta)."""
-        if dimension < 1:
-            raise ValueError(f"dimension must be positive, got {dimension}")
-        if exact_subset_limit < 0:
-            raise ValueError("exact_subset_limit must be >= 0")
-        params = {"exact_subset_limit": exact_subset_limit}
-        if kind == "flat":
-            # Inner product on unit vectors is cosine similarity, with no per-query norms.
-            inner: Any = faiss.IndexFlatIP(dimension)
-        elif kind == "hnsw":
-            if hnsw_m < 2 or ef_construction < 1 or ef_search < 1:
-                raise ValueError("hnsw_m must be >= 2; ef_construction, ef_search >= 1")
-            inner = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efConstruction = ef_construction
-            inner.hnsw.efSearch = ef_search
-            params |= {"hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search}
-        else:
-            raise ValueError(f"unknown index kind {kind!r}")
-        return cls(
-            faiss.IndexIDMap2(inner),
-            kind=kind,
-            dimension=dimension,
-            params=params,
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        main, params = _new_main(
+            dimension,
+            kind,
+            hnsw_m=hnsw_m,
+            ef_construction=ef_construction,
+            ef_search=ef_search,
+            exact_subset_limit=exact_subset_limit,
         )
+        parts = IndexParts(main, kind=kind, dimension=dimension)
+        return cls(parts, params=params, built_at=_now())
+
+    # ----------------------------------------------------------------- updates and reads
+
+    def upsert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add vectors under their ids, replacing any vector an id already has."""
+        self._parts.upsert(ids, vectors)
+        self._changes += 1
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Remove ids from the index; ids it does not hold are ignored."""
+        self._parts.remove(ids)
+        self._changes += 1
+
+    def vectors_of(self, ids: np.ndarray) -> Matrix:
+        """Return the stored vectors of ids, (n, d) float32 in the order given.
+
+        Raises:
+            KeyError: some ids are not in the index (the first few are named).
+        """
+        return self._parts.vectors_of(ids)
+
+    def ids(self) -> Ids:
+        """Return the live ids, sorted ascending."""
+        return self._parts.ids()
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def __contains__(self, id: object) -> bool:
+        return id in self._parts
+
+    @property
+    def kind(self) -> IndexKind:
+        """The index kind: "flat" (exact) or "hnsw" (approximate)."""
+        return self._parts.kind
+
+    @property
+    def dimension(self) -> int:
+        """The vector dimension."""
+        return self._parts.dimension
 
     # ----------------------------------------------------------------- search
 
@@ -239,7 +217,7 @@ class VectorIndex(IndexParts):
             ``min(k, eligible ids)`` hits. Flat and exact-subset results are exact; unfiltered
             HNSW results are approximate but always full.
         """
-        matrix = _check_vectors(np.asarray(queries), self._dimension, "queries", one_row_ok=True)
+        matrix = check_vectors(np.asarray(queries), self.dimension, "queries", one_row_ok=True)
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         # OpenMP threads pay off for batches only: one query split over the cores spends more
@@ -247,7 +225,7 @@ class VectorIndex(IndexParts):
         # with 2 threads, 5 ms with 1). The setting is per calling thread, so concurrent
         # requests in a server's thread pool each search on one core.
         faiss.omp_set_num_threads(1 if matrix.shape[0] < _BATCH_FOR_THREADS else _MAX_THREADS)
-        subset = Subset(ids=None, vectors=None) if allowed is None else self._subset(allowed)
+        subset = _Subset(ids=None, vectors=None) if allowed is None else self._subset(allowed)
         eligible = subset.ids
         available = len(self) if eligible is None else int(eligible.size)
         if available == 0:
@@ -255,27 +233,47 @@ class VectorIndex(IndexParts):
         if eligible is not None and eligible.size <= self._exact_limit():
             # Scoring a few thousand vectors exactly is faster than any graph walk and can
             # never come back short, however selective the filter.
-            return _to_hits(*self._exact(matrix, k, eligible, subset.vectors))
+            return to_hits(*self._parts.score_exact(matrix, k, eligible, subset.vectors))
         ef_search = self._ef_search
         if eligible is not None:
             # A filter thins the allowed nodes along the walk: widen the beam (see above).
             widening = (len(self) / eligible.size) ** _FILTER_WIDENING
             ef_search = int(ef_search * min(16.0, widening))
-        scores, found = self._faiss_page(matrix, k, eligible, ef_search)
-        if self._kind == "hnsw":
+        scores, found = self._parts.search_faiss(matrix, k, eligible, ef_search)
+        if self.kind == "hnsw":
             want = min(k, available)
             for factor in _EF_RETRY_FACTORS:
                 short = np.flatnonzero((found >= 0).sum(axis=1) < want)
                 if not short.size:
                     break
-                scores[short], found[short] = self._faiss_page(
+                scores[short], found[short] = self._parts.search_faiss(
                     matrix[short], k, eligible, ef_search * factor
                 )
             short = np.flatnonzero((found >= 0).sum(axis=1) < want)
             if short.size:
                 pool = self.ids() if eligible is None else eligible
-                scores[short], found[short] = self._exact(matrix[short], k, pool)
-        return _to_hits(scores, found)
+                scores[short], found[short] = self._parts.score_exact(matrix[short], k, pool)
+        return to_hits(scores, found)
+
+    def _exact_limit(self) -> int:
+        # A flat scan with a selector costs the whole index; exact scoring costs a copy of the
+        # allowed vectors, about twice as much per vector, so it wins only for small subsets.
+        if self.kind == "flat":
+            return min(self._exact_subset_limit, len(self) // 4)
+        return self._exact_subset_limit
+
+    def _subset(self, allowed: np.ndarray) -> _Subset:
+        """Return what `allowed` selects; kept for a read-only array until the index changes."""
+
+        def make() -> _Subset:
+            eligible = self._parts.present(sorted_unique(check_ids(allowed, unique=False)))
+            if eligible.size == len(self):
+                return _Subset(ids=None, vectors=None)  # a selector would only cost time
+            # Copying a few thousand vectors out of the storage costs more than scoring them.
+            small = eligible.size <= self._exact_limit()
+            return _Subset(ids=eligible, vectors=self.vectors_of(eligible) if small else None)
+
+        return self._subsets.get_or_make(allowed, self._changes, make)
 
     # ----------------------------------------------------------------- snapshots
 
@@ -283,9 +281,9 @@ class VectorIndex(IndexParts):
         """Return the sidecar for this index as it stands: count, kind, parameters, build time."""
         return IndexMeta(
             model_id=model_id,
-            dimension=self._dimension,
+            dimension=self.dimension,
             count=len(self),
-            index_type=self._kind,
+            index_type=self.kind,
             built_at=self._built_at,
             watermark=watermark,
             params=dict(self._params),
@@ -299,16 +297,14 @@ class VectorIndex(IndexParts):
             meta: the sidecar; its dimension, count and index_type must describe this index
                 (``describe`` builds one).
         """
-        facts = (self._dimension, len(self), self._kind)
+        facts = (self.dimension, len(self), self.kind)
         if (meta.dimension, meta.count, meta.index_type) != facts:
             raise ValueError(
                 f"meta says dimension={meta.dimension}, count={meta.count}, "
                 f"index_type={meta.index_type!r}, but the index has dimension={facts[0]}, "
                 f"count={facts[1]}, index_type={facts[2]!r}"
             )
-        write_snapshot(
-            directory, meta, main=self._main, delta=self._delta, tombstones=self._tombstones
-        )
+        self._parts.save(directory, meta)
 
     @classmethod
     def load(
@@ -334,15 +330,10 @@ class VectorIndex(IndexParts):
             directory, model_id=model_id, dimension=dimension
         )
         params = {"exact_subset_limit": EXACT_SUBSET_LIMIT} | meta.params
-        index = cls(
-            main,
-            kind=meta.index_type,
-            dimension=dimension,
-            params=params,
-            built_at=meta.built_at,
-            delta=delta,
-            tombstones=tombstones,
+        parts = IndexParts(
+            main, kind=meta.index_type, dimension=dimension, delta=delta, tombstones=tombstones
         )
+        index = cls(parts, params=params, built_at=meta.built_at)
         if len(index) != meta.count:
             raise IndexCorrupt(
                 f"{directory}: meta.json says {meta.count} vectors, the files hold {len(index)}"
@@ -356,4 +347,38 @@ class VectorIndex(IndexParts):
         Raises:
             IndexCorrupt: meta.json is missing or unreadable.
         """
-        return _read_meta(directory)[0]
+        return read_sidecar(directory)[0]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_main(
+    dimension: int,
+    kind: IndexKind,
+    *,
+    hnsw_m: int,
+    ef_construction: int,
+    ef_search: int,
+    exact_subset_limit: int,
+) -> tuple[Any, dict[str, int]]:
+    """Return an empty main FAISS part of the kind, and the parameters a snapshot records."""
+    if dimension < 1:
+        raise ValueError(f"dimension must be positive, got {dimension}")
+    if exact_subset_limit < 0:
+        raise ValueError("exact_subset_limit must be >= 0")
+    params = {"exact_subset_limit": exact_subset_limit}
+    if kind == "flat":
+        # Inner product on unit vectors is cosine similarity, with no per-query norms.
+        inner: Any = faiss.IndexFlatIP(dimension)
+    elif kind == "hnsw":
+        if hnsw_m < 2 or ef_construction < 1 or ef_search < 1:
+            raise ValueError("hnsw_m must be >= 2; ef_construction, ef_search >= 1")
+        inner = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = ef_construction
+        inner.hnsw.efSearch = ef_search
+        params |= {"hnsw_m": hnsw_m, "ef_construction": ef_construction, "ef_search": ef_search}
+    else:
+        raise ValueError(f"unknown index kind {kind!r}")
+    return faiss.IndexIDMap2(inner), params

@@ -1,49 +1,37 @@
-"""The parts a VectorIndex is made of, and the operations that keep them consistent.
+"""The parts a vector index is made of, kept consistent under updates, and their raw queries.
 
 A flat index is one FAISS ``IndexIDMap2`` (the main part). An hnsw index adds an exact flat
 delta for vectors upserted since the build and tombstones for main-part ids replaced or
 removed since. ``IndexParts`` holds them with sorted id mirrors, applies upserts and removals,
 reads stored vectors by id, and answers raw top-k queries through FAISS or by exact scoring;
-``VectorIndex`` (in ``matching.index``) builds on it with construction, search and snapshots.
+the ``VectorIndex`` that holds it decides which query a search makes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import faiss
 import numpy as np
 
-from matching.cache import ArrayMemo
 from matching.index._arrays import (
-    _EMPTY_IDS,
-    _best_k,
-    _check_ids,
-    _check_vectors,
-    _difference_sorted,
-    _id_map,
-    _isin_sorted,
-    _selector,
-    _sorted_unique,
-    _union_sorted,
+    EMPTY_IDS,
+    best_k,
+    check_ids,
+    check_vectors,
+    difference_sorted,
+    id_map,
+    isin_sorted,
+    selector,
+    sorted_unique,
+    union_sorted,
 )
-from matching.index._types import Ids, IndexKind, Matrix
+from matching.index._files import write_snapshot
+from matching.index._types import Ids, IndexKind, IndexMeta, Matrix
 
 # Exact scoring reconstructs vectors in chunks of this many rows to bound memory.
 _EXACT_CHUNK: Final = 20_000
-# Allowed sets whose live ids (and, when small enough to score exactly, vectors) are kept
-# while the index is unchanged: at most this many x exact_subset_limit x d floats (4 x 10,000
-# x 384 x 4 B = 61 MB at the defaults).
-_SUBSETS_KEPT: Final = 4
-
-
-@dataclass(frozen=True)
-class Subset:
-    """The part of an index that an allowed set selects."""
-
-    ids: Ids | None  # live allowed ids, sorted; None when every id in the index is allowed
-    vectors: Matrix | None  # their vectors, when few enough to score exactly
 
 
 class IndexParts:
@@ -55,75 +43,65 @@ class IndexParts:
         *,
         kind: IndexKind,
         dimension: int,
-        params: dict[str, int],
-        built_at: str,
         delta: Any = None,
-        tombstones: Ids = _EMPTY_IDS,
+        tombstones: Ids = EMPTY_IDS,
     ) -> None:
         self._main = main
         self._kind: IndexKind = kind
         self._dimension = dimension
-        self._params = dict(params)
-        self._built_at = built_at
-        self._ef_search = params.get("ef_search", 0)
-        self._exact_subset_limit = params["exact_subset_limit"]
         # Only hnsw needs a delta: a flat main part supports remove_ids itself.
         if kind == "hnsw" and delta is None:
             delta = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._delta = delta
         # Sorted id arrays mirror what FAISS holds, so membership tests are vectorised
         # searchsorted calls instead of Python loops over possibly millions of ids.
-        self._main_ids = _id_map(main)
-        self._delta_ids = _id_map(delta) if delta is not None else _EMPTY_IDS
+        self._main_ids = id_map(main)
+        self._delta_ids = id_map(delta) if delta is not None else EMPTY_IDS
         self._tombstones = np.sort(tombstones)
-        self._rows: tuple[Ids, Ids] | None = None  # see _main_rows
-        self._changes = 0  # bumped by every update: the stamp of the subsets kept
-        self._subsets: ArrayMemo[Subset] = ArrayMemo(_SUBSETS_KEPT)
+        self._rows: tuple[Ids, Ids] | None = None  # see _main_vectors
 
     # ----------------------------------------------------------------- updates
 
     def upsert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under their ids, replacing any vector an id already has."""
-        id_array = _check_ids(ids, unique=True)
-        matrix = _check_vectors(vectors, self._dimension, "vectors")
+        id_array = check_ids(ids, unique=True)
+        matrix = check_vectors(vectors, self._dimension, "vectors")
         if id_array.shape[0] != matrix.shape[0]:
             raise ValueError(f"{id_array.shape[0]} ids but {matrix.shape[0]} vectors")
         if not id_array.size:
             return
-        self._changes += 1
         if self._delta is None:
-            present = id_array[_isin_sorted(id_array, self._main_ids)]
+            present = id_array[isin_sorted(id_array, self._main_ids)]
             if present.size:
                 self._main.remove_ids(present)
             self._main.add_with_ids(matrix, id_array)
-            self._main_ids = _union_sorted(self._main_ids, np.sort(id_array))
+            self._main_ids = union_sorted(self._main_ids, np.sort(id_array))
             self._rows = None
             return
-        in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
+        in_delta = id_array[isin_sorted(id_array, self._delta_ids)]
         if in_delta.size:
             self._delta.remove_ids(in_delta)
         self._delta.add_with_ids(matrix, id_array)
-        self._delta_ids = _union_sorted(self._delta_ids, np.sort(id_array))
-        in_main = np.sort(id_array[_isin_sorted(id_array, self._main_ids)])
-        self._tombstones = _union_sorted(self._tombstones, in_main)
+        self._delta_ids = union_sorted(self._delta_ids, np.sort(id_array))
+        in_main = np.sort(id_array[isin_sorted(id_array, self._main_ids)])
+        self._tombstones = union_sorted(self._tombstones, in_main)
 
     def remove(self, ids: np.ndarray) -> None:
         """Remove ids from the index; ids it does not hold are ignored."""
-        id_array = _sorted_unique(_check_ids(ids, unique=False))
-        self._changes += 1
+        id_array = sorted_unique(check_ids(ids, unique=False))
         if self._delta is None:
-            present = id_array[_isin_sorted(id_array, self._main_ids)]
+            present = id_array[isin_sorted(id_array, self._main_ids)]
             if present.size:
                 self._main.remove_ids(present)
-                self._main_ids = _difference_sorted(self._main_ids, present)
+                self._main_ids = difference_sorted(self._main_ids, present)
                 self._rows = None
             return
-        in_delta = id_array[_isin_sorted(id_array, self._delta_ids)]
+        in_delta = id_array[isin_sorted(id_array, self._delta_ids)]
         if in_delta.size:
             self._delta.remove_ids(in_delta)
-            self._delta_ids = _difference_sorted(self._delta_ids, in_delta)
-        in_main = id_array[_isin_sorted(id_array, self._main_ids)]
-        self._tombstones = _union_sorted(self._tombstones, in_main)
+            self._delta_ids = difference_sorted(self._delta_ids, in_delta)
+        in_main = id_array[isin_sorted(id_array, self._main_ids)]
+        self._tombstones = union_sorted(self._tombstones, in_main)
 
     # ----------------------------------------------------------------- reads
 
@@ -133,11 +111,11 @@ class IndexParts:
         Raises:
             KeyError: some ids are not in the index (the first few are named).
         """
-        id_array = _check_ids(ids, unique=False)
-        in_delta = _isin_sorted(id_array, self._delta_ids)
+        id_array = check_ids(ids, unique=False)
+        in_delta = isin_sorted(id_array, self._delta_ids)
         in_main = (
-            _isin_sorted(id_array, self._main_ids)
-            & ~_isin_sorted(id_array, self._tombstones)
+            isin_sorted(id_array, self._main_ids)
+            & ~isin_sorted(id_array, self._tombstones)
             & ~in_delta
         )
         missing = ~(in_delta | in_main)
@@ -167,10 +145,15 @@ class IndexParts:
         matrix = matrix.reshape(count, self._dimension)
         return np.asarray(matrix[rows[np.searchsorted(sorted_ids, ids)]], dtype=np.float32)
 
+    def present(self, ids: Ids) -> Ids:
+        """Return the sorted unique ids that are live in the index (ids must be sorted unique)."""
+        live_main = isin_sorted(ids, self._main_ids) & ~isin_sorted(ids, self._tombstones)
+        return ids[live_main | isin_sorted(ids, self._delta_ids)]
+
     def ids(self) -> Ids:
         """Return the live ids, sorted ascending."""
-        live_main = _difference_sorted(self._main_ids, self._tombstones)
-        return _union_sorted(live_main, self._delta_ids)
+        live_main = difference_sorted(self._main_ids, self._tombstones)
+        return union_sorted(live_main, self._delta_ids)
 
     def __len__(self) -> int:
         return int(self._main_ids.size - self._tombstones.size + self._delta_ids.size)
@@ -178,7 +161,7 @@ class IndexParts:
     def __contains__(self, id: object) -> bool:
         if isinstance(id, bool) or not isinstance(id, int | np.integer):
             return False
-        return bool(self._present(np.array([id], dtype=np.int64)).size)
+        return bool(self.present(np.array([id], dtype=np.int64)).size)
 
     @property
     def kind(self) -> IndexKind:
@@ -190,34 +173,15 @@ class IndexParts:
         """The vector dimension."""
         return self._dimension
 
-    # ----------------------------------------------------------------- internals
+    def save(self, directory: Path, meta: IndexMeta) -> None:
+        """Write the parts, then meta.json, into a snapshot directory."""
+        write_snapshot(
+            directory, meta, main=self._main, delta=self._delta, tombstones=self._tombstones
+        )
 
-    def _exact_limit(self) -> int:
-        # A flat scan with a selector costs the whole index; exact scoring costs a copy of the
-        # allowed vectors, about twice as much per vector, so it wins only for small subsets.
-        if self._kind == "flat":
-            return min(self._exact_subset_limit, len(self) // 4)
-        return self._exact_subset_limit
+    # ----------------------------------------------------------------- queries
 
-    def _subset(self, allowed: np.ndarray) -> Subset:
-        """Return what `allowed` selects; kept for a read-only array until the index changes."""
-
-        def make() -> Subset:
-            eligible = self._present(_sorted_unique(_check_ids(allowed, unique=False)))
-            if eligible.size == len(self):
-                return Subset(ids=None, vectors=None)  # a selector would only cost time
-            # Copying a few thousand vectors out of the storage costs more than scoring them.
-            small = eligible.size <= self._exact_limit()
-            return Subset(ids=eligible, vectors=self.vectors_of(eligible) if small else None)
-
-        return self._subsets.get_or_make(allowed, self._changes, make)
-
-    def _present(self, ids: Ids) -> Ids:
-        """Return the sorted unique ids that are live in the index (ids must be sorted unique)."""
-        live_main = _isin_sorted(ids, self._main_ids) & ~_isin_sorted(ids, self._tombstones)
-        return ids[live_main | _isin_sorted(ids, self._delta_ids)]
-
-    def _faiss_page(
+    def search_faiss(
         self, queries: Matrix, k: int, eligible: Ids | None, ef_search: int
     ) -> tuple[Matrix, Ids]:
         """Search through FAISS into (n, k), settling ties across the k-th place by id."""
@@ -236,7 +200,7 @@ class IndexParts:
         self, queries: Matrix, k: int, eligible: Ids | None, ef_search: int
     ) -> tuple[Matrix, Ids]:
         """Search both parts through FAISS selectors into (n, k); -1 ids pad short rows."""
-        allowed_sel = None if eligible is None else _selector(eligible)
+        allowed_sel = None if eligible is None else selector(eligible)
         main_sel = allowed_sel
         if self._tombstones.size:
             dead = faiss.IDSelectorNot(faiss.IDSelectorBatch(self._tombstones))
@@ -262,9 +226,9 @@ class IndexParts:
         found = np.concatenate([p[1] for p in parts], axis=1).astype(np.int64, copy=False)
         # FAISS pads with -FLT_MAX; -inf keeps padding below any real score in the merge.
         scores[found < 0] = -np.inf
-        return _best_k(scores, found, k)
+        return best_k(scores, found, k)
 
-    def _exact(
+    def score_exact(
         self, queries: Matrix, k: int, ids: Ids, vectors: Matrix | None = None
     ) -> tuple[Matrix, Ids]:
         """Score queries exactly against the vectors of ids (all present) into (n, k).
@@ -283,7 +247,7 @@ class IndexParts:
                 self.vectors_of(chunk) if vectors is None else vectors[start : start + _EXACT_CHUNK]
             )
             chunk_scores = np.ascontiguousarray((stored @ queries.T).T)
-            best_scores, best_ids = _best_k(
+            best_scores, best_ids = best_k(
                 np.concatenate([best_scores, chunk_scores], axis=1),
                 np.concatenate([best_ids, np.broadcast_to(chunk, chunk_scores.shape)], axis=1),
                 k,

@@ -26,37 +26,18 @@ from matching.royalty._confidence import assess
 from matching.royalty._forms import assess_declared, payment_forms, sanity, unique
 from matching.royalty._tables import NATIONAL, RoyaltyTables, Source, section_of
 from matching.royalty._types import (
-    CONFIDENCE_ORDER,
     INPUT,
     INPUT_SOURCE,
     Coefficient,
-    Confidence,
-    DeclaredFee,
     Evidence,
-    Exclusivity,
     Figure,
-    Improvement,
     IndustryChoice,
     Param,
-    PatentKind,
     RateRange,
     Reason,
     RoyaltyRequest,
     RoyaltySuggestion,
 )
-
-__all__ = [
-    "CONFIDENCE_ORDER",
-    "Confidence",
-    "DeclaredFee",
-    "Exclusivity",
-    "Improvement",
-    "PatentKind",
-    "Reason",
-    "RoyaltyRequest",
-    "RoyaltySuggestion",
-    "suggest",
-]
 
 
 def suggest(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion:

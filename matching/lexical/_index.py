@@ -1,60 +1,14 @@
-"""BM25 over token lists, keyed by listing ids, with incremental updates between rebuilds.
+"""LexicalIndex: a static bm25s main part, tombstones over it, and a Delta of upserts.
 
-Contract:
-
-- `LexicalIndex.build(ids, docs, k1=1.2, b=0.75)` indexes documents (token lists from
-  `matching.text.Tokenizer.tokens`) with bm25s. That *main part* is static.
-- `upsert(doc_id, tokens)` and `remove(doc_id)` change the index without a rebuild. A replaced
-  or removed main document is masked out (a tombstone); an added or replaced one goes to a small
-  in-memory *delta*. Rebuild periodically to fold the delta into the main part.
-- `search(query, k, allowed)` returns the `k` best ``(id, score)`` pairs, best first, ties by
-  smaller id, only documents scoring above zero.
-
-    Args:
-        query: query tokens; each distinct token counts once (BM25 with k3 = 0), so a long
-            demand that repeats a word does not drown its other words.
-        k: the number of results wanted; fewer come back when fewer documents match.
-        allowed: ids that may be returned (a filter applied before the top-k cut, so a page is
-            full whenever `k` allowed documents match), or None for all.
-    Returns:
-        ``[(id, score), ...]`` sorted by descending score, then ascending id.
-
-- `scores_for(query, ids)` returns the BM25 score of given documents (0.0 when they do not
-  match or are not indexed), for explanations and fusion of candidates found elsewhere.
-- `save(directory)` / `load(directory, mmap=False)` write and read one snapshot per directory.
-  With ``mmap=True`` the posting arrays stay on disk and are shared through the page cache by
-  every process that maps them; the snapshot must then never be rewritten in place.
-
-Cost: a search reads the postings of the query tokens (bm25s's precomputed idf·tfc weights)
-and makes O(N) numpy passes for masking and top-k; about 4 ms for a 40-token query over 100k
-documents of 150 tokens. The first search after a write recompiles the delta (O(delta postings)).
-
-The score is the classic BM25 with Lucene's idf, summed over the distinct query tokens:
-
-    score(t) = idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))
-    idf(t)   = ln(1 + (N − df + 0.5) / (df + 0.5))
-
-bm25s's "lucene" method omits the constant factor (k1+1), as Lucene itself has since 8.0; it
-is restored here so that scores equal the textbook formula (rankings are unchanged).
-
-Approximation: the delta is scored with the statistics frozen at build time (N, avgdl and each
-token's df in the main part), not with statistics that include the delta or exclude tombstones.
-That keeps delta and main scores comparable (an upserted document scores exactly as it would
-have in the build) and makes updates O(document length); the drift is removed by the next
-rebuild. A token absent from the build has df = 0. An index built without any token has no
-statistics to freeze, so it scores its delta with the delta's own current statistics.
-
-Not thread-safe: serialise writers, or swap whole instances.
+The contract is in the package docstring (``matching/lexical/__init__.py``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -62,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.cache import ArrayMemo
+from matching.lexical._delta import BuildStats, Delta, Float32Array, IntArray, idf
 
 # bm25s pins its logger at DEBUG, which reaches the root handlers whatever the app's level.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -70,41 +25,6 @@ _FORMAT = 1
 _META_FILE = "lexical.json"
 _ARRAYS_FILE = "lexical.npz"
 _BM25S_DIR = "bm25s"
-
-_IntArray = npt.NDArray[np.int64]
-_FloatArray = npt.NDArray[np.float64]
-_Float32Array = npt.NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class _Stats:
-    """The collection statistics that every score uses."""
-
-    n_docs: int
-    avgdl: float
-
-
-@dataclass(frozen=True)
-class _DeltaDoc:
-    """One delta document as columns of the delta vocabulary and their term frequencies."""
-
-    cols: _IntArray
-    tfs: _FloatArray
-    length: int
-
-    def counts(self, tokens: list[str]) -> dict[str, int]:
-        """Return the term frequencies by token, given the delta vocabulary in column order."""
-        return {tokens[col]: int(tf) for col, tf in zip(self.cols, self.tfs, strict=True)}
-
-
-@dataclass(frozen=True)
-class _DeltaMatrix:
-    """The delta's term weights (idf·tfc, float32) in CSC form: one column per delta token."""
-
-    ids: _IntArray  # sorted; slot i holds document ids[i]
-    indptr: _IntArray
-    slots: _IntArray
-    weights: _Float32Array
 
 
 class LexicalIndex:
@@ -116,7 +36,7 @@ class LexicalIndex:
         k1: float,
         b: float,
         retriever: bm25s.BM25 | None,
-        main_ids: _IntArray,
+        main_ids: IntArray,
         alive: npt.NDArray[np.bool_],
         avgdl: float,
     ) -> None:
@@ -124,20 +44,15 @@ class LexicalIndex:
         self.b = b
         self._retriever = retriever
         self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
-        self._df: _IntArray = (
-            np.diff(retriever.scores["indptr"]).astype(np.int64)
-            if retriever is not None
-            else np.zeros(0, dtype=np.int64)
-        )
+        self._frozen: BuildStats | None = None
+        if retriever is not None:
+            df = np.diff(retriever.scores["indptr"]).astype(np.int64)
+            self._frozen = BuildStats(len(main_ids), avgdl, self._vocab, df)
         self._main_ids = main_ids  # sorted ascending: row order is id order
         self._alive = alive
         self._n_alive = int(alive.sum())
-        self._frozen = _Stats(len(main_ids), avgdl) if retriever is not None else None
-        self._delta_vocab: dict[str, int] = {}
-        self._delta_idf: list[float] = []  # by delta column, under frozen statistics only
-        self._delta_docs: dict[int, _DeltaDoc] = {}
-        self._delta_matrix: _DeltaMatrix | None = None  # compiled lazily, dropped on change
-        self._last_scores: tuple[tuple[int, ...], _Float32Array] | None = None
+        self._delta = Delta(k1=k1, b=b, frozen=self._frozen)
+        self._last_scores: tuple[tuple[int, ...], Float32Array] | None = None
         # The main rows of an allowed set: the main ids never change, so a read-only allowed
         # array (a catalogue's filter, kept until its listings change) maps to the same rows.
         self._allowed_rows: ArrayMemo[npt.NDArray[np.bool_]] = ArrayMemo(4)
@@ -186,7 +101,7 @@ class LexicalIndex:
         for token in tokens:
             counts[token] = counts.get(token, 0) + 1
         self.remove(doc_id)
-        self._put_delta(doc_id, counts, len(tokens))
+        self._delta.put(doc_id, counts, len(tokens))
 
     def remove(self, doc_id: int) -> None:
         """Remove document `doc_id`; do nothing when it is absent."""
@@ -194,11 +109,10 @@ class LexicalIndex:
         if row is not None and self._alive[row]:
             self._alive[row] = False
             self._n_alive -= 1
-        if self._delta_docs.pop(doc_id, None) is not None:
-            self._delta_matrix = None
+        self._delta.pop(doc_id)
 
     def search(
-        self, query: Sequence[str], k: int, allowed: _IntArray | None = None
+        self, query: Sequence[str], k: int, allowed: IntArray | None = None
     ) -> list[tuple[int, float]]:
         """Return the `k` best-scoring ``(id, score)`` pairs among `allowed` ids, best first."""
         terms = list(dict.fromkeys(query))
@@ -210,7 +124,7 @@ class LexicalIndex:
         if allowed_ids is not None and allowed_ids.ndim != 1:
             allowed_ids = allowed_ids.ravel()
         main_ids, main_scores = self._main_top(terms, k, allowed_ids)
-        delta_ids, delta_scores = self._delta_matches(terms, allowed_ids)
+        delta_ids, delta_scores = self._delta.matches(terms, allowed_ids)
         ids = np.concatenate([main_ids, delta_ids])
         scores = np.concatenate([main_scores, delta_scores]).astype(np.float64) * (self.k1 + 1)
         order = np.lexsort((ids, -scores))[:k]
@@ -223,9 +137,9 @@ class LexicalIndex:
         if not terms:
             return result
         main_scores = self._main_scores(terms)
-        delta_ids, delta_scores = self._delta_scores(terms)
+        delta_ids, delta_scores = self._delta.scores(terms)
         for doc_id in result:
-            if doc_id in self._delta_docs:
+            if doc_id in self._delta:
                 score = delta_scores[np.searchsorted(delta_ids, doc_id)]
             else:
                 row = self._main_row(doc_id)
@@ -238,25 +152,21 @@ class LexicalIndex:
     def idf(self, token: str) -> float:
         """Return the idf of `token` under the statistics that scores use."""
         if self._frozen is not None:
-            token_id = self._vocab.get(token)
-            df = int(self._df[token_id]) if token_id is not None else 0
-            return _idf(df, self._frozen.n_docs)
-        col = self._delta_vocab.get(token)
-        live_df = self._live_df()
-        return _idf(int(live_df[col]) if col is not None else 0, len(self._delta_docs))
+            return self._frozen.idf(token)
+        return self._delta.live_idf(token)
 
     def idf_at_share(self, share: float) -> float:
         """Return the idf of a term found in `share` (0..1) of the indexed documents."""
         n_docs = len(self)
-        return _idf(round(share * n_docs), n_docs)
+        return idf(round(share * n_docs), n_docs)
 
     def __len__(self) -> int:
-        return self._n_alive + len(self._delta_docs)
+        return self._n_alive + len(self._delta)
 
     def __contains__(self, doc_id: object) -> bool:
         if not isinstance(doc_id, int | np.integer):
             return False
-        if int(doc_id) in self._delta_docs:
+        if int(doc_id) in self._delta:
             return True
         row = self._main_row(int(doc_id))
         return row is not None and bool(self._alive[row])
@@ -267,8 +177,7 @@ class LexicalIndex:
         if self._retriever is not None:
             self._retriever.save(directory / _BM25S_DIR, show_progress=False)
         np.savez(directory / _ARRAYS_FILE, main_ids=self._main_ids, alive=self._alive)
-        tokens = list(self._delta_vocab)
-        delta = [[id_, doc.length, doc.counts(tokens)] for id_, doc in self._delta_docs.items()]
+        delta = self._delta.documents()
         meta = {
             "format": _FORMAT,
             "k1": self.k1,
@@ -303,7 +212,7 @@ class LexicalIndex:
             avgdl=float(meta["avgdl"]),
         )
         for doc_id, length, counts in meta["delta"]:
-            index._put_delta(int(doc_id), {str(t): int(tf) for t, tf in counts.items()}, length)
+            index._delta.put(int(doc_id), {str(t): int(tf) for t, tf in counts.items()}, length)
         return index
 
     def _main_row(self, doc_id: int) -> int | None:
@@ -312,7 +221,7 @@ class LexicalIndex:
             return row
         return None
 
-    def _main_scores(self, terms: list[str]) -> _Float32Array | None:
+    def _main_scores(self, terms: list[str]) -> Float32Array | None:
         """Return bm25s's score of every main row (without the k1+1 factor), or None."""
         token_ids = tuple(self._vocab[term] for term in terms if term in self._vocab)
         if self._retriever is None or not token_ids:
@@ -323,13 +232,13 @@ class LexicalIndex:
         last = self._last_scores
         if last is not None and last[0] == token_ids:
             return last[1]
-        scores: _Float32Array = self._retriever.get_scores_from_ids(list(token_ids))
+        scores: Float32Array = self._retriever.get_scores_from_ids(list(token_ids))
         self._last_scores = (token_ids, scores)
         return scores
 
     def _main_top(
-        self, terms: list[str], k: int, allowed: _IntArray | None
-    ) -> tuple[_IntArray, _Float32Array]:
+        self, terms: list[str], k: int, allowed: IntArray | None
+    ) -> tuple[IntArray, Float32Array]:
         """Return the main part's live, allowed, matching rows that can make the top k."""
         scores = self._main_scores(terms)
         if scores is None:
@@ -346,7 +255,7 @@ class LexicalIndex:
             rows, candidate = rows[top], candidate[top]
         return self._main_ids[rows], candidate
 
-    def _mark_rows(self, allowed: _IntArray) -> npt.NDArray[np.bool_]:
+    def _mark_rows(self, allowed: IntArray) -> npt.NDArray[np.bool_]:
         """Return a mask of the main rows whose ids are in `allowed`."""
         # A binary search of each allowed id among the sorted main ids: O(allowed), where
         # looking each matching row up among the allowed ids cost O(rows) and np.isin sorted or
@@ -355,81 +264,3 @@ class LexicalIndex:
         marked = np.zeros(len(self._main_ids), dtype=np.bool_)
         marked[at[self._main_ids[at] == allowed]] = True
         return marked
-
-    def _delta_matches(
-        self, terms: list[str], allowed: _IntArray | None
-    ) -> tuple[_IntArray, _Float32Array]:
-        """Return the delta's allowed, matching documents and their scores."""
-        ids, scores = self._delta_scores(terms)
-        keep = scores > 0
-        if allowed is not None:
-            keep &= np.isin(ids, allowed)
-        return ids[keep], scores[keep]
-
-    def _delta_scores(self, terms: list[str]) -> tuple[_IntArray, _Float32Array]:
-        """Return every delta document's id and score (without k1+1), in id order."""
-        matrix = self._compiled_delta()
-        if matrix is None:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = np.zeros(len(matrix.ids), dtype=np.float32)
-        for term in terms:
-            col = self._delta_vocab.get(term)
-            if col is not None:
-                start, end = matrix.indptr[col], matrix.indptr[col + 1]
-                # float32 sums in query order, as bm25s sums main scores.
-                scores[matrix.slots[start:end]] += matrix.weights[start:end]
-        return matrix.ids, scores
-
-    def _put_delta(self, doc_id: int, counts: dict[str, int], length: int) -> None:
-        cols = []
-        for token in counts:
-            col = self._delta_vocab.get(token)
-            if col is None:
-                col = self._delta_vocab[token] = len(self._delta_vocab)
-                if self._frozen is not None:
-                    self._delta_idf.append(self.idf(token))
-            cols.append(col)
-        self._delta_docs[doc_id] = _DeltaDoc(
-            cols=np.array(cols, dtype=np.int64),
-            tfs=np.array(list(counts.values()), dtype=np.float64),
-            length=length,
-        )
-        self._delta_matrix = None
-
-    def _compiled_delta(self) -> _DeltaMatrix | None:
-        """Return the delta's weight matrix, compiling it after any change."""
-        if self._delta_matrix is not None or not self._delta_docs:
-            return self._delta_matrix
-        ids = np.array(sorted(self._delta_docs), dtype=np.int64)
-        docs = [self._delta_docs[int(doc_id)] for doc_id in ids]
-        cols = np.concatenate([doc.cols for doc in docs])
-        tfs = np.concatenate([doc.tfs for doc in docs])
-        lengths = np.array([doc.length for doc in docs], dtype=np.int64)
-        slots = np.repeat(np.arange(len(docs), dtype=np.int64), [len(d.cols) for d in docs])
-        # A float32 idf from math.log, then the same operations in the same order as bm25s, so
-        # that a delta document scores bit for bit like its twin in the main part.
-        if self._frozen is not None:
-            stats = self._frozen
-            idf = np.array(self._delta_idf, dtype=np.float32)
-        else:
-            stats = _Stats(len(docs), float(lengths.mean()))
-            live_df = self._live_df().tolist()
-            idf = np.array([_idf(df, stats.n_docs) for df in live_df], dtype=np.float32)
-        # avgdl is 0 only when no delta document has a token, and then no norm is ever used.
-        norm = self.k1 * ((1 - self.b) + self.b * lengths / (stats.avgdl or 1.0))
-        weights = (idf[cols] * (tfs / (norm[slots] + tfs))).astype(np.float32)
-        order = np.argsort(cols)
-        indptr = np.zeros(len(self._delta_vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(cols, minlength=len(self._delta_vocab)), out=indptr[1:])
-        self._delta_matrix = _DeltaMatrix(ids, indptr, slots[order], weights[order])
-        return self._delta_matrix
-
-    def _live_df(self) -> _IntArray:
-        """Return the delta's own document frequency of each delta token."""
-        cols = [doc.cols for doc in self._delta_docs.values()]
-        flat = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-        return np.bincount(flat, minlength=len(self._delta_vocab)).astype(np.int64)
-
-
-def _idf(df: int, n_docs: int) -> float:
-    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -23,23 +22,14 @@ from matching.royalty import (
     RoyaltyRequest,
     RoyaltySuggestion,
     RoyaltyTables,
-    Source,
-    load_tables,
     suggest,
 )
+from tests.matching.royalty.tables import TABLES, imported_source
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "royalty"
-TABLES = load_tables(DATA_DIR)
 CAP = 20.0
 # Codes with a sourced division margin, without one, sections, and rare divisions.
 CODES = ["C39", "C40", "C36", "B06", "I65", "C34", "C35", "C27", "A01", "E48", "C", "B", "M"]
 IPC = ["G06N 3/08", "G01M 13/045", "A61K 31/00", "H04L 9/08", "F16C 19/52", "Y02E 10/50"]
-
-
-def imported_source(source_id: str = "import-1") -> Source:
-    return Source(
-        source_id, "test table", "CNIPA, imported", "2024", "国知办函运字〔2024〕1070号", "x"
-    )
 
 
 def stats_strategy() -> st.SearchStrategy[list[LicenceStat]]:

@@ -16,7 +16,7 @@ from matching.royalty import (
     RoyaltyTables,
     suggest,
 )
-from tests.matching.test_royalty import TABLES, imported_source
+from tests.matching.royalty.tables import TABLES, imported_source
 
 NATIONAL_2023 = Reason("national_margin", {"year": 2023, "margin_pct": 5.76})
 
