@@ -75,7 +75,7 @@ from app.models import (
 )
 from app.search import embeddings, sync
 from app.search.engine import EngineConfig, SearchEngine
-from app.services.listings.service import ListingFilters
+from app.search.filters import ListingFilters
 from matching.embedder import Embedder
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex

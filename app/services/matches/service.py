@@ -34,10 +34,10 @@ from app.schemas import (
 from app.search import embeddings
 from app.search.catalogue import LEXICAL_WEIGHT
 from app.search.engine import SearchEngine
+from app.search.filters import ListingFilters
 from app.services import demands
 from app.services.listings import service as listings
 from app.services.listings import views as listing_views
-from app.services.listings.service import ListingFilters
 from app.services.royalty import service as royalty
 from app.services.royalty.payment_words import GivenBy
 from matching.ranking import Candidate, classification_fit, explain, fuse

@@ -22,7 +22,7 @@ from app.core.errors import InvalidInput
 from app.core.i18n import reason_of
 from app.models import Listing, RoyaltyTable, RoyaltyTableKind, RoyaltyTableRow
 from app.schemas import FigureRange, RoyaltyBrief, RoyaltyRead
-from app.services.listings.service import remaining_years
+from app.search.filters import remaining_years
 from app.services.royalty import words as royalty_words
 from app.services.royalty.payment_words import GivenBy
 from app.validation.industry import DATA_DIR, normalize_industry_code
