@@ -169,11 +169,12 @@ class FactTable:
         """
         today = today or date.today()
         found = self._allowed.get_or_make(
-            (filters, today), lambda: _Allowed(passing_ids(filters, today, self._columns()))
+            (filters, today), lambda: _Allowed(passing_ids(filters, today, self.columns()))
         )
         return found.ids
 
-    def _columns(self) -> FactColumns:
+    def columns(self) -> FactColumns:
+        """Return the live columns filters read (views of the arrays, not copies)."""
         n = self._size
         return FactColumns(
             ids=self._ids[:n],

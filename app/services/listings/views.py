@@ -56,7 +56,7 @@ class ListingViews:
         key = _key(
             listing.id, listing.version, listing.updated_at, org.name, org.province, org.kind
         )
-        return self._views.get_or_make(key, lambda: _view(listing))
+        return self._views.get_or_make(key, lambda: build(listing))
 
     def active(self, session: Session, ids: Sequence[int]) -> dict[int, ListingView]:
         """Return the views of those of `ids` that are active in the database now."""
@@ -106,7 +106,8 @@ def _key(
     return (listing_id, version, updated_at, date.today(), holder, province, str(kind))
 
 
-def _view(listing: Listing) -> ListingView:
+def build(listing: Listing) -> ListingView:
+    """Return the view of `listing`, built now (what a miss of `ListingViews` does)."""
     text = listing_text(listing.title, listing.abstract, listing.claims)
     return ListingView(
         read=to_read(listing),

@@ -169,7 +169,8 @@ def request_for(
 
 
 @lru_cache(maxsize=_SUGGESTION_CACHE_SIZE)
-def _suggest(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion:
+def suggestion_for(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion:
+    """Return the suggestion for `request` under `tables` (memoised: both are immutable)."""
     return suggest(request, tables)
 
 
@@ -190,7 +191,7 @@ def read_for_listing(
         annual_sales_yuan=annual_sales_yuan,
         budget_yuan=budget_yuan,
     )
-    suggestion = _suggest(request, tables)
+    suggestion = suggestion_for(request, tables)
     words = royalty_words.guidance(suggestion, tables, given_by="request")
     fields = {f.name: getattr(suggestion, f.name) for f in dataclasses.fields(suggestion)}
     return RoyaltyRead(**fields, guidance=words)
@@ -226,7 +227,7 @@ def brief_for_request(
 def _brief(
     request: RoyaltyRequest, tables: RoyaltyTables, listing_id: int, given_by: GivenBy
 ) -> RoyaltyBrief:
-    suggestion = _suggest(request, tables)
+    suggestion = suggestion_for(request, tables)
     return brief(suggestion, tables, listing_id=listing_id, request=request, given_by=given_by)
 
 
