@@ -10,7 +10,8 @@ drops freed slots when they pile up.
 The ids that pass a filter are kept until the table next changes (`ALLOWED_CACHE_SIZE`
 filters): SMEs ask the same few filters again and again, and at 100k listings a broad one
 costs a millisecond to evaluate, and the indexes' work derived from it (see
-`matching.cache.ArrayMemo`) several more.
+`matching.cache.ArrayMemo`) several more. Owner: each table. Invalidation: every upsert or
+remove clears the kept ids, and the day is part of the key (docs/caches.md).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from app.services.listings import views as listing_views
 from app.services.royalty import service as royalty
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
+from matching.royalty import suggest
 
 REPEATS = 200
 LISTINGS = 100_000
@@ -93,7 +94,7 @@ def rows() -> list[tuple[str, float, float]]:
         (
             "royalty suggestion (10 listings)",
             median_us(lambda: [royalty.suggestion_for(r, tables) for r in requests]),
-            median_us(lambda: [royalty.suggest(r, tables) for r in requests]),
+            median_us(lambda: [suggest(r, tables) for r in requests]),
         )
     )
     found.append(
@@ -115,7 +116,7 @@ def rows() -> list[tuple[str, float, float]]:
             median_us(
                 lambda: [
                     royalty.brief(
-                        royalty.suggest(r, tables),
+                        suggest(r, tables),
                         tables,
                         listing_id=i,
                         request=r,

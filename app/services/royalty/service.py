@@ -5,6 +5,10 @@ the database only when they change: each call costs one small query over `royalt
 (id, import time and content hash of every import), and the rows are loaded again only when
 that answer differs from the one cached. Suggestions are memoised per (request, tables), so a
 listing shown on many result pages is priced once.
+
+Owner of the royalty caches: this module. Invalidation: `current_tables` compares the import
+stamp on every call, and every other cache here is keyed by the tables object, which a new
+import replaces; the shipped tables change only with a deploy (docs/caches.md).
 """
 
 from __future__ import annotations
