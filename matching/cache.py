@@ -16,6 +16,8 @@ V = TypeVar("V")
 class BoundedCache(Generic[K, V]):
     """Values by key, made on a miss by the caller's function, the least recent dropped first.
 
+    A user owns its invalidation: either every key holds all its value is made of, or the user
+    calls `clear` when that changes (docs/caches.md lists each user and its rule).
     The function runs outside the lock: two threads missing the same key at once both make it,
     and the second value stored wins, which is harmless for values that depend on the key only.
     """

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.search.facts import FactTable, ListingFacts
-from app.services.listings.service import ListingFilters
+from app.search.filters import ListingFilters
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.ranking import Candidate, FusionMethod, fuse

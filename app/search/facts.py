@@ -3,30 +3,30 @@
 A filtered search first turns its filters into the set of listing ids that pass them; doing
 that in the database would cost a table scan per query at 100k listings, so each API process
 keeps the few columns that filters read in numpy arrays (one row per slot) and an inverted
-index of IPC prefixes. Replacing a listing frees its slot and appends a new one; `compact`
+index of IPC prefixes; the rule that reads them is `app.search.filters.passing_ids`, beside
+its SQL form. Replacing a listing frees its slot and appends a new one; `compact`
 drops freed slots when they pile up.
 
 The ids that pass a filter are kept until the table next changes (`ALLOWED_CACHE_SIZE`
 filters): SMEs ask the same few filters again and again, and at 100k listings a broad one
 costs a millisecond to evaluate, and the indexes' work derived from it (see
-`matching.cache.ArrayMemo`) several more.
+`matching.cache.ArrayMemo`) several more. Owner: each table. Invalidation: every upsert or
+remove clears the kept ids, and the day is part of the key (docs/caches.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from app.services.listings.service import ListingFilters
+from app.search.filters import FactColumns, ListingFilters, passing_ids
 from matching.cache import BoundedCache
 
-_DAYS_PER_YEAR = 365.25
 ALLOWED_CACHE_SIZE: Final = 32
-_NO_RATE = np.float32(np.nan)
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ class _Codes:
     def code(self, value: str | None) -> int:
         return self._codes.setdefault(value, len(self._codes))
 
-    def find(self, value: str) -> int | None:
-        return self._codes.get(value)
+    def find(self, value: str) -> int:
+        """Return the code of `value`, or -1 when no row holds it."""
+        return self._codes.get(value, -1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class FactTable:
         self._province = np.zeros(capacity, dtype=np.int32)
         self._division = np.zeros(capacity, dtype=np.int32)
         self._section = np.zeros(capacity, dtype=np.int32)
-        self._rate = np.full(capacity, _NO_RATE, dtype=np.float32)
+        self._rate = np.full(capacity, np.nan)
         self._expiry = np.zeros(capacity, dtype=np.int32)
         self._codes = _Codes()
         self._slot: dict[int, int] = {}
@@ -122,7 +123,7 @@ class FactTable:
         self._division[slot] = self._codes.code(facts.industry_code)
         section = facts.industry_code[:1] if facts.industry_code else None
         self._section[slot] = self._codes.code(section)
-        self._rate[slot] = _NO_RATE if facts.rate_percent is None else facts.rate_percent
+        self._rate[slot] = np.nan if facts.rate_percent is None else facts.rate_percent
         self._expiry[slot] = facts.expiry_date.toordinal()
         self._slot[facts.id] = slot
         self._facts[facts.id] = facts
@@ -169,54 +170,26 @@ class FactTable:
         """
         today = today or date.today()
         found = self._allowed.get_or_make(
-            (filters, today), lambda: _Allowed(self._pass(filters, today))
+            (filters, today), lambda: _Allowed(passing_ids(filters, today, self.columns()))
         )
         return found.ids
 
-    def _pass(self, filters: ListingFilters, today: date) -> npt.NDArray[np.int64] | None:
-        mask = self._alive[: self._size] & (self._expiry[: self._size] >= today.toordinal())
-        filtered = not bool(mask.sum() == len(self._slot))
-
-        def match(column: npt.NDArray[np.int32] | npt.NDArray[np.int16], value: str) -> None:
-            nonlocal mask
-            code = self._codes.find(value)
-            mask &= column[: self._size] == (-1 if code is None else code)
-
-        if filters.patent_type is not None:
-            match(self._type, filters.patent_type.value)
-            filtered = True
-        if filters.province:
-            match(self._province, filters.province)
-            filtered = True
-        if filters.industry_code:
-            column = self._section if len(filters.industry_code) == 1 else self._division
-            match(column, filters.industry_code)
-            filtered = True
-        if filters.holder_id is not None:
-            mask &= self._org[: self._size] == filters.holder_id
-            filtered = True
-        if filters.max_rate_percent is not None:
-            rate = self._rate[: self._size]
-            mask &= np.isnan(rate) | (rate <= np.float32(filters.max_rate_percent))
-            filtered = True
-        if filters.min_remaining_years is not None:
-            cutoff = today + timedelta(days=round(filters.min_remaining_years * _DAYS_PER_YEAR))
-            mask &= self._expiry[: self._size] >= cutoff.toordinal()
-            filtered = True
-        ids = self._ids[: self._size][mask]
-        if filters.ipc_prefix:
-            members = self._ipc_members(filters.ipc_prefix)
-            if members.size:
-                at = np.searchsorted(members, ids).clip(max=members.size - 1)
-                ids = ids[members[at] == ids]
-            else:
-                ids = ids[:0]
-            filtered = True
-        if not filtered:
-            return None
-        ids = np.sort(ids)
-        ids.flags.writeable = False
-        return ids
+    def columns(self) -> FactColumns:
+        """Return the live columns filters read (views of the arrays, not copies)."""
+        n = self._size
+        return FactColumns(
+            ids=self._ids[:n],
+            alive=self._alive[:n],
+            organisation=self._org[:n],
+            patent_type=self._type[:n],
+            province=self._province[:n],
+            division=self._division[:n],
+            section=self._section[:n],
+            rate=self._rate[:n],
+            expiry=self._expiry[:n],
+            code=self._codes.find,
+            ipc_members=self._ipc_members,
+        )
 
     def _ipc_members(self, prefix: str) -> npt.NDArray[np.int64]:
         """Return the ids filed under an IPC prefix, sorted (kept until the prefix changes)."""
@@ -234,7 +207,7 @@ class FactTable:
             new = np.zeros(capacity, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
-        rate = np.full(capacity, _NO_RATE, dtype=np.float32)
+        rate = np.full(capacity, np.nan)
         rate[: len(self._rate)] = self._rate
         self._rate = rate
         expiry = np.zeros(capacity, dtype=np.int32)

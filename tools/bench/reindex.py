@@ -47,9 +47,9 @@ from app.models import Listing, ListingStatus, OrganisationKind
 from app.schemas import ListingCreate
 from app.search import embeddings, snapshots
 from app.search.engine import EngineConfig, SearchEngine
+from app.search.filters import ListingFilters
 from app.services import organisations
 from app.services.listings import service as listings
-from app.services.listings.service import ListingFilters
 from matching.embedder import Embedder, load_embedder
 from matching.text import Tokenizer, listing_text
 from tools.bench import SBIR_AWARDS, Award, listing_record, perturb, read_awards, stats

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -20,29 +19,13 @@ from app.schemas import (
     ListingUpdate,
     OrganisationRef,
 )
+from app.search.filters import ListingFilters, conditions, remaining_years
 from app.services import paging as pages
 from app.services.listings import edits
 from app.validation.industry import normalize_industry_code
 from app.validation.ipc import normalize_ipc_prefix
 from app.validation.patent_number import normalize_patent_number
 from app.validation.province import normalize_province
-
-_DAYS_PER_YEAR = 365.25
-
-
-@dataclass(frozen=True)
-class ListingFilters:
-    """Filters of the listing catalogue; `None` means no filter on that field."""
-
-    ipc_prefix: str | None = None
-    patent_type: PatentType | None = None
-    province: str | None = None
-    industry_code: str | None = None
-    holder_id: int | None = None
-    status: ListingStatus | None = ListingStatus.ACTIVE
-    max_rate_percent: float | None = None
-    min_remaining_years: float | None = None
-    patent_number: str | None = None
 
 
 def filters_from_query(
@@ -84,12 +67,6 @@ def filters_from_query(
     if problems:
         raise InvalidInput.of(problems)
     return filters
-
-
-def remaining_years(expiry_date: date, today: date | None = None) -> float:
-    """Return the years of patent term left, never negative."""
-    days = (expiry_date - (today or date.today())).days
-    return round(max(days, 0) / _DAYS_PER_YEAR, 2)
 
 
 def fields_of(listing: Listing) -> dict[str, Any]:
@@ -187,12 +164,6 @@ def get(*, session: Session, listing_id: int) -> Listing:
             loc=("path", "listing_id"),
         )
     return listing
-
-
-def get_by_patent_number(*, session: Session, patent_number: str) -> Listing | None:
-    """Return the listing for a patent number in any accepted spelling, if there is one."""
-    canonical = normalize_patent_number(patent_number)
-    return session.scalar(select(Listing).where(Listing.patent_number == canonical))
 
 
 def require_owner(listing: Listing, organisation_id: int) -> None:
@@ -294,52 +265,7 @@ def withdraw(*, session: Session, listing: Listing) -> Listing:
 
 def filtered(filters: ListingFilters, today: date | None = None) -> Select[Listing]:
     """Return a query for the listings that pass `filters`."""
-    query = select(Listing)
-    if filters.status is not None:
-        query = query.where(Listing.status == filters.status)
-    if filters.patent_number:
-        query = query.where(Listing.patent_number == filters.patent_number)
-    if filters.ipc_prefix:
-        prefix = filters.ipc_prefix
-        boundary = _ipc_boundary(prefix)
-        pattern = ";" + _escape_like(prefix) + boundary + "%"
-        query = query.where(Listing.ipc_search.like("%" + pattern, escape="\\"))
-    if filters.patent_type is not None:
-        query = query.where(Listing.patent_type == filters.patent_type)
-    if filters.province:
-        query = query.where(Listing.province == filters.province)
-    if filters.industry_code:
-        if len(filters.industry_code) == 1:
-            query = query.where(Listing.industry_code.like(filters.industry_code + "%"))
-        else:
-            query = query.where(Listing.industry_code == filters.industry_code)
-    if filters.holder_id is not None:
-        query = query.where(Listing.organisation_id == filters.holder_id)
-    if filters.max_rate_percent is not None:
-        # Only a declared percentage can exceed a cap; fixed, free and negotiable terms pass.
-        query = query.where(
-            or_(Listing.rate_percent.is_(None), Listing.rate_percent <= filters.max_rate_percent)
-        )
-    if filters.min_remaining_years is not None:
-        cutoff = (today or date.today()) + timedelta(
-            days=round(filters.min_remaining_years * _DAYS_PER_YEAR)
-        )
-        query = query.where(Listing.expiry_date >= cutoff)
-    return query
-
-
-def _ipc_boundary(prefix: str) -> str:
-    # What must follow the prefix in a stored code, so that the group "G06F 16" does not
-    # match "G06F 160/01" and a full code matches only itself.
-    if "/" in prefix:
-        return ";"
-    if " " in prefix:
-        return "/"
-    return " " if len(prefix) == 4 else ""
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return select(Listing).where(*conditions(filters, today))
 
 
 def list_page(

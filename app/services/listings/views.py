@@ -7,13 +7,17 @@ everything the view is made of that can change — the listing's version and upd
 holder's name, kind and province, and today's date (the remaining term counts from it) — so
 a stale view is never served, only not reused.
 
+Owner: this module (`views`, one per process). Invalidation: by key, never by a call — an
+edit moves the version and update time, a holder rename changes its name, midnight changes
+the date; an unreachable entry simply ages out of the LRU. docs/caches.md has the figures.
+
 A page of results first reads only those few columns of its listings (`active`); whole rows,
 with their abstracts and claims, are read only for listings whose view is not kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
@@ -47,16 +51,17 @@ class ListingView:
 class ListingViews:
     """A bounded, thread-safe map from a listing's current state to its view."""
 
-    def __init__(self, size: int = VIEW_CACHE_SIZE) -> None:
+    def __init__(self, size: int = VIEW_CACHE_SIZE, today: Callable[[], date] = date.today) -> None:
         self._views: BoundedCache[_Key, ListingView] = BoundedCache(size)
+        self._today = today  # a test moves the day on without waiting for midnight
 
     def of(self, listing: Listing) -> ListingView:
         """Return the view of `listing` as it is now."""
         org = listing.organisation
-        key = _key(
+        key = self._key(
             listing.id, listing.version, listing.updated_at, org.name, org.province, org.kind
         )
-        return self._views.get_or_make(key, lambda: _view(listing))
+        return self._views.get_or_make(key, lambda: build(listing))
 
     def active(self, session: Session, ids: Sequence[int]) -> dict[int, ListingView]:
         """Return the views of those of `ids` that are active in the database now."""
@@ -80,7 +85,9 @@ class ListingViews:
         for listing_id, version, updated_at, holder, province, kind, status in states:
             if status is not ListingStatus.ACTIVE:
                 continue
-            view = self._views.get(_key(listing_id, version, updated_at, holder, province, kind))
+            view = self._views.get(
+                self._key(listing_id, version, updated_at, holder, province, kind)
+            )
             if view is None:
                 missing.append(listing_id)
             else:
@@ -94,19 +101,20 @@ class ListingViews:
     def __len__(self) -> int:
         return len(self._views)
 
+    def _key(
+        self,
+        listing_id: int,
+        version: int,
+        updated_at: datetime,
+        holder: str,
+        province: str | None,
+        kind: object,
+    ) -> _Key:
+        return (listing_id, version, updated_at, self._today(), holder, province, str(kind))
 
-def _key(
-    listing_id: int,
-    version: int,
-    updated_at: datetime,
-    holder: str,
-    province: str | None,
-    kind: object,
-) -> _Key:
-    return (listing_id, version, updated_at, date.today(), holder, province, str(kind))
 
-
-def _view(listing: Listing) -> ListingView:
+def build(listing: Listing) -> ListingView:
+    """Return the view of `listing`, built now (what a miss of `ListingViews` does)."""
     text = listing_text(listing.title, listing.abstract, listing.claims)
     return ListingView(
         read=to_read(listing),

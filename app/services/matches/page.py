@@ -17,10 +17,10 @@ from app.schemas import ListingMatch, ListingMatchPage, MatchExplanation, MatchF
 from app.search import embeddings
 from app.search.embeddings import Vector
 from app.search.engine import SearchEngine
+from app.search.filters import ListingFilters
 from app.services import demands
 from app.services.listings import service as listings
 from app.services.listings import views as listing_views
-from app.services.listings.service import ListingFilters
 from app.services.matches import ranking
 from app.services.matches.ranking import Ranking
 from app.services.royalty import service as royalty

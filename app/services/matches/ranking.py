@@ -33,8 +33,8 @@ from app.schemas import ScoreComponents
 from app.search import embeddings
 from app.search.embeddings import Vector
 from app.search.engine import SearchEngine
+from app.search.filters import ListingFilters
 from app.services import feedback
-from app.services.listings.service import ListingFilters
 from matching.ranking import Candidate, classification_fit
 from matching.text import Analysis
 

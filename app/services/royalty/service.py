@@ -5,6 +5,10 @@ the database only when they change: each call costs one small query over `royalt
 (id, import time and content hash of every import), and the rows are loaded again only when
 that answer differs from the one cached. Suggestions are memoised per (request, tables), so a
 listing shown on many result pages is priced once.
+
+Owner of the royalty caches: this module. Invalidation: `current_tables` compares the import
+stamp on every call, and every other cache here is keyed by the tables object, which a new
+import replaces; the shipped tables change only with a deploy (docs/caches.md).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from app.core.errors import InvalidInput
 from app.core.i18n import reason_of
 from app.models import Listing, RoyaltyTable, RoyaltyTableKind, RoyaltyTableRow
 from app.schemas import FigureRange, RoyaltyBrief, RoyaltyRead
-from app.services.listings.service import remaining_years
+from app.search.filters import remaining_years
 from app.services.royalty import words as royalty_words
 from app.services.royalty.payment_words import GivenBy
 from app.validation.industry import DATA_DIR, normalize_industry_code
@@ -169,7 +173,8 @@ def request_for(
 
 
 @lru_cache(maxsize=_SUGGESTION_CACHE_SIZE)
-def _suggest(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion:
+def suggestion_for(request: RoyaltyRequest, tables: RoyaltyTables) -> RoyaltySuggestion:
+    """Return the suggestion for `request` under `tables` (memoised: both are immutable)."""
     return suggest(request, tables)
 
 
@@ -190,7 +195,7 @@ def read_for_listing(
         annual_sales_yuan=annual_sales_yuan,
         budget_yuan=budget_yuan,
     )
-    suggestion = _suggest(request, tables)
+    suggestion = suggestion_for(request, tables)
     words = royalty_words.guidance(suggestion, tables, given_by="request")
     fields = {f.name: getattr(suggestion, f.name) for f in dataclasses.fields(suggestion)}
     return RoyaltyRead(**fields, guidance=words)
@@ -226,7 +231,7 @@ def brief_for_request(
 def _brief(
     request: RoyaltyRequest, tables: RoyaltyTables, listing_id: int, given_by: GivenBy
 ) -> RoyaltyBrief:
-    suggestion = _suggest(request, tables)
+    suggestion = suggestion_for(request, tables)
     return brief(suggestion, tables, listing_id=listing_id, request=request, given_by=given_by)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.search.catalogue import PARALLEL_RETRIEVAL_MIN, SHALLOW_DEPTH, Catalogue, Entry
 from app.search.facts import ListingFacts
-from app.services.listings.service import ListingFilters
+from app.search.filters import ListingFilters
 
 Vector = npt.NDArray[np.float32]
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.models import PatentType
 from app.search.facts import FactTable, ListingFacts, ipc_prefixes
-from app.services.listings.service import ListingFilters
+from app.search.filters import ListingFilters
 
 TODAY = date(2025, 6, 1)
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
 from app.search.engine import SearchEngine
+from app.search.filters import ListingFilters
 from app.search.reindex.rollback import rollback
-from app.services.listings.service import ListingFilters
 from matching.embedder import HashingEmbedder
 from tests.app.search.reindex.helpers import TOKENIZER, add_listing, add_listings, run_job
 from tests.factories import Actors
