@@ -43,7 +43,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# Ids are 32-bit integers in the database (app/schemas.py MAX_ID checks them on input).
+# Ids are 32-bit integers in the database (app.schemas.MAX_ID checks them on input).
 MAX_ROW_ID = 2**31 - 1
 
 
