@@ -16,7 +16,7 @@ from app.search.reindex.background import BackgroundReindex, RebuildState
 from app.services import audit
 from matching.index import SnapshotError
 
-router = APIRouter(prefix="/v1/index", tags=["operations"])
+router = APIRouter(prefix="/index", tags=["operations"])
 
 
 def get_rebuilder(request: Request) -> BackgroundReindex:
