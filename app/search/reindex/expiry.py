@@ -52,9 +52,7 @@ def expire(*, session: Session, today: date) -> Expired:
         )
     )
     licence = [
-        row.id
-        for row in rows
-        if add_years(row.created_at.date(), row.licence_term_years) <= today
+        row.id for row in rows if add_years(row.created_at.date(), row.licence_term_years) <= today
     ]
     now = utcnow()
     ids = patent + licence
