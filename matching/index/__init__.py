@@ -1,5 +1,6 @@
 """matching/index."""
 
+from matching.index._files import fsync_directory
 from matching.index._index import (
     DELTA_FILE,
     MAIN_FILE,
@@ -26,4 +27,5 @@ __all__ = [
     "SnapshotError",
     "TOMBSTONES_FILE",
     "VectorIndex",
+    "fsync_directory",
 ]

@@ -89,7 +89,6 @@ class ReindexResult:
     build_seconds: float
     seconds: float
     watermark: datetime | None
-    removed_snapshots: list[str] = field(default_factory=list)
     cleaned: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -323,7 +322,6 @@ def _run(
         build_seconds=build_seconds,
         seconds=round(time.perf_counter() - started, 3),
         watermark=plan.watermark,
-        removed_snapshots=[p.name for p in removed],
         cleaned=cleaned,
     )
 
