@@ -60,6 +60,7 @@ def changed_ids(plan: Plan, previous: Documents | None) -> list[int]:
 
 
 def removed_ids(plan: Plan, previous: Documents | None) -> list[int]:
+    """Return the ids the previous snapshot held and the new one no longer does."""
     if previous is None:
         return []
     return [int(i) for i in previous.ids[~np.isin(previous.ids, plan.ids)]]
