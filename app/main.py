@@ -16,7 +16,7 @@ from app.api.language import RequestLanguage
 from app.api.metrics import Metrics
 from app.api.observe import RequestObserver
 from app.api.ratelimit import RateLimiter
-from app.api.router import api_router
+from app.api.router import API_ROUTERS
 from app.api.routes import health
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
@@ -95,5 +95,6 @@ def create_app(
     # Outside the observer, so that every response inside speaks the caller's language.
     app.add_middleware(RequestLanguage)
     app.include_router(health.router)
-    app.include_router(api_router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     return app

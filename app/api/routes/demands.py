@@ -14,7 +14,7 @@ from app.schemas import DemandCreate, DemandRead, DemandUpdate, Page
 from app.search import embeddings
 from app.services import audit, demands
 
-router = APIRouter(prefix="/demands", tags=["demands"])
+router = APIRouter(prefix="/v1/demands", tags=["demands"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

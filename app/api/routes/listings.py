@@ -20,7 +20,7 @@ from app.services.imports import service as imports
 from app.services.listings import export
 from app.services.listings import service as listings
 
-router = APIRouter(prefix="/listings", tags=["listings"])
+router = APIRouter(prefix="/v1/listings", tags=["listings"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
