@@ -391,9 +391,15 @@ def reindex(
     Exit codes: 0 done, 1 failed, 2 refused, 75 another re-index is running.
     """
     from app.search.reindex import command as reindex_command
+    from app.services.alerts.service import record_after_reindex
 
     outcome = reindex_command.execute(
-        get_settings(), rollback=rollback, version=version, force=force, progress=True
+        get_settings(),
+        rollback=rollback,
+        version=version,
+        force=force,
+        progress=True,
+        after_switch=record_after_reindex,
     )
     typer.echo(outcome.line, err=outcome.code != reindex_command.EXIT_OK)
     raise typer.Exit(outcome.code)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cache
-from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,23 +16,13 @@ from app.api.language import RequestLanguage
 from app.api.metrics import Metrics
 from app.api.observe import RequestObserver
 from app.api.ratelimit import RateLimiter
-from app.api.routes import (
-    alerts,
-    audit,
-    demands,
-    feedback,
-    health,
-    index,
-    listings,
-    matches,
-    royalty,
-)
+from app.api.router import API_ROUTERS
+from app.api.routes import health
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
 from app.core.logs import configure_logging
-from app.search.engine import EngineConfig, SearchEngine
-from matching.embedder import Embedder, load_embedder
-from matching.text import Tokenizer
+from app.search.engine import build_engine
+from matching.embedder import Embedder
 
 
 def create_app(
@@ -107,36 +95,6 @@ def create_app(
     # Outside the observer, so that every response inside speaks the caller's language.
     app.add_middleware(RequestLanguage)
     app.include_router(health.router)
-    app.include_router(listings.router)
-    app.include_router(demands.router)
-    app.include_router(matches.router)
-    app.include_router(alerts.router)
-    app.include_router(feedback.router)
-    app.include_router(audit.router)
-    app.include_router(royalty.router)
-    app.include_router(index.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     return app
-
-
-@cache
-def shared_tokenizer(user_dict: Path | None) -> Tokenizer:
-    """Return one warmed-up tokenizer per dictionary for the whole process (jieba takes ~1.5 s)."""
-    tokenizer = Tokenizer(user_dict=user_dict)
-    tokenizer.warm_up()
-    return tokenizer
-
-
-def build_engine(
-    settings: Settings, factory: sessionmaker[Session], embedder: Embedder | None = None
-) -> SearchEngine:
-    """Load the embedder and tokenizer that the settings name, and wrap them in an engine."""
-    return SearchEngine(
-        embedder=embedder or load_embedder(settings.embedding_model),
-        tokenizer=shared_tokenizer(settings.jieba_user_dict),
-        session_factory=factory,
-        config=EngineConfig(
-            index_dir=settings.index_dir,
-            catchup_seconds=settings.catchup_seconds,
-            flat_threshold=settings.flat_index_max,
-        ),
-    )

@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.config import get_settings  # noqa: E402 - after the path tweak above
 from app.search.reindex.command import EXIT_OK, execute  # noqa: E402
+from app.services.alerts.service import record_after_reindex  # noqa: E402
 
 
 def main() -> int:
@@ -37,6 +38,7 @@ def main() -> int:
         version=args.rollback or None,
         force=args.force,
         progress=sys.stderr.isatty(),
+        after_switch=record_after_reindex,
     )
     print(outcome.line, file=sys.stdout if outcome.code == EXIT_OK else sys.stderr)
     return outcome.code

@@ -7,8 +7,7 @@
     │   └── PayloadTooLarge 413  a body or uploaded file is over a configured limit
     ├── Unauthenticated     401  no key, unknown key or revoked key
     ├── Forbidden           403  the key is valid but may not do this
-    ├── TooManyRequests     429  the key has used up its request rate; carries `retry_after`
-    └── IndexNotReady       503  the search index is not loaded yet
+    └── TooManyRequests     429  the key has used up its request rate; carries `retry_after`
 
 Services raise these; `app.api.errors` maps them to HTTP in one place. Every error becomes
 `{"detail": [{"msg": ..., "type": ..., "loc": [...]}]}`, the shape of FastAPI's own 422.
@@ -97,8 +96,3 @@ class TooManyRequests(PatentBridgeError):
     def __init__(self, msg: str | Localized, *, retry_after: int) -> None:
         super().__init__(msg, loc=("header", "X-API-Key"))
         self.retry_after = retry_after
-
-
-class IndexNotReady(PatentBridgeError):
-    status_code = 503
-    error_type = "index_not_ready"

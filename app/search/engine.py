@@ -18,14 +18,16 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.config import Settings
 from app.core.db import session_scope
 from app.search import snapshots, sync
 from app.search.catalogue import Catalogue
-from matching.embedder import Embedder
+from matching.embedder import Embedder, load_embedder
 from matching.index import SnapshotError
 from matching.text import Tokenizer
 
@@ -198,3 +200,27 @@ class SearchEngine:
             except Exception:
                 # A database hiccup must not kill the thread; the next pass tries again.
                 log.exception("catalogue catch-up failed")
+
+
+@cache
+def shared_tokenizer(user_dict: Path | None) -> Tokenizer:
+    """Return one warmed-up tokenizer per dictionary for the whole process (jieba takes ~1.5 s)."""
+    tokenizer = Tokenizer(user_dict=user_dict)
+    tokenizer.warm_up()
+    return tokenizer
+
+
+def build_engine(
+    settings: Settings, factory: sessionmaker[Session], embedder: Embedder | None = None
+) -> SearchEngine:
+    """Load the embedder and tokenizer that the settings name, and wrap them in an engine."""
+    return SearchEngine(
+        embedder=embedder or load_embedder(settings.embedding_model),
+        tokenizer=shared_tokenizer(settings.jieba_user_dict),
+        session_factory=factory,
+        config=EngineConfig(
+            index_dir=settings.index_dir,
+            catchup_seconds=settings.catchup_seconds,
+            flat_threshold=settings.flat_index_max,
+        ),
+    )

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.search.documents import Documents
-from matching.index import IndexCorrupt, IndexMeta, VectorIndex
+from matching.index import IndexCorrupt, IndexMeta, VectorIndex, fsync_directory
 from matching.lexical import LexicalIndex
 
 CURRENT_FILE = "CURRENT"
@@ -124,7 +124,7 @@ def stage(
         if on_written is not None:
             on_written()
         os.replace(staging, final)
-        _fsync_directory(root)
+        fsync_directory(root)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -143,7 +143,7 @@ def switch(index_dir: Path, name: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(pointer, index_dir / CURRENT_FILE)
-    _fsync_directory(index_dir)
+    fsync_directory(index_dir)
 
 
 def names(index_dir: Path) -> list[str]:
@@ -215,12 +215,3 @@ def prune(index_dir: Path, keep: int) -> list[Path]:
             shutil.rmtree(doomed, ignore_errors=True)
             removed.append(path)
     return removed
-
-
-def _fsync_directory(directory: Path) -> None:
-    # A rename is durable only once the directory entry itself is flushed.
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -128,6 +128,6 @@ def list_own(
     query = select(Demand).where(Demand.organisation_id == organisation_id)
     if not include_withdrawn:
         query = query.where(Demand.status == DemandStatus.OPEN)
-    # Ids are random (app/models.py): the time says which is newest.
+    # Ids are random (app/models/base.py): the time says which is newest.
     order = (Demand.created_at.desc(), Demand.id.desc())
     return pages.page(session, query, *order, limit=limit, offset=offset)

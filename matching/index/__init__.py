@@ -54,6 +54,7 @@ Errors::
     KeyError                ``vectors_of`` asked for an id that is not in the index
 """
 
+from matching.index._files import fsync_directory
 from matching.index._index import VectorIndex
 from matching.index._types import (
     DELTA_FILE,
@@ -80,4 +81,5 @@ __all__ = [
     "IndexMismatch",
     "SnapshotError",
     "VectorIndex",
+    "fsync_directory",
 ]

@@ -44,8 +44,9 @@ def _faiss_writer(index: Any) -> Callable[[Path], None]:
     return lambda path: faiss.write_index(index, str(path))
 
 
-def _fsync_directory(directory: Path) -> None:
-    # The renames are durable only once the directory entry itself is flushed.
+def fsync_directory(directory: Path) -> None:
+    """Flush a directory's entries to disk, so that the renames made in it are durable."""
+    # A rename is durable only once the directory entry itself is flushed.
     descriptor = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -139,7 +140,7 @@ def write_snapshot(
     document = {"format_version": FORMAT_VERSION, **asdict(meta), "files": files}
     text = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
     _write_atomic(directory / META_FILE, lambda path: path.write_bytes(text))
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
 def read_snapshot(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
+from app.models import AlertRun
 from app.search import snapshots
 from app.search.reindex.background import BackgroundReindex
 from app.search.reindex.lock import ReindexLock
@@ -82,3 +84,17 @@ def test_rebuild_while_a_re_index_holds_the_lock_is_409(
 
     assert response.status_code == 409
     assert "another re-index is running" in response.json()["detail"][0]["msg"]
+
+
+def test_a_rebuild_records_alerts_against_the_new_snapshot(
+    client: TestClient, session: Session, actors: Actors
+) -> None:
+    add_listings(session, actors.tto.organisation, 2)
+    before = session.scalar(select(func.count()).select_from(AlertRun))
+
+    response = client.post("/v1/index/rebuild", headers=actors.operator.headers)
+
+    assert response.status_code == 202, response.text
+    assert _rebuilder(client).wait(timeout=60).error is None
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AlertRun)) == (before or 0) + 1

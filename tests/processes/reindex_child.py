@@ -31,7 +31,7 @@ def main() -> None:
         embedder=load_embedder(settings.embedding_model),
         tokenizer=Tokenizer(),
         on_stage=hang_at,
-        after_switch=lambda _session, _outcome: None,
+        after_switch=None,
     )
 
 

@@ -14,6 +14,7 @@ from app.search import snapshots
 from app.search import versions as index_versions
 from app.search.reindex.background import BackgroundReindex, RebuildState
 from app.services import audit
+from app.services.alerts.service import record_after_reindex
 from matching.index import SnapshotError
 
 router = APIRouter(prefix="/v1/index", tags=["operations"])
@@ -83,6 +84,7 @@ def rebuild(
         settings=settings,
         factory=request.app.state.session_factory,
         engine=engine,
+        after_switch=record_after_reindex,
         force=force,
         on_accepted=accepted,
     )

@@ -21,6 +21,7 @@ from app.core.i18n import reason_of, tr
 from app.models import utcnow
 from app.search.engine import SearchEngine
 from app.search.reindex import run as reindex
+from app.search.reindex.hooks import AfterSwitch
 from app.search.reindex.lock import ReindexBusy, ReindexLock, bind_of
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class BackgroundReindex:
         settings: Settings,
         factory: sessionmaker[Session],
         engine: SearchEngine,
+        after_switch: AfterSwitch | None,
         force: bool = False,
         on_accepted: Callable[[], None] | None = None,
     ) -> RebuildState:
@@ -86,7 +88,7 @@ class BackgroundReindex:
             self._state = RebuildState(True, utcnow(), None, None, None)
             self._thread = threading.Thread(
                 target=self._run,
-                args=(settings, factory, engine, force, lock),
+                args=(settings, factory, engine, after_switch, force, lock),
                 name="reindex",
                 daemon=True,
             )
@@ -105,6 +107,7 @@ class BackgroundReindex:
         settings: Settings,
         factory: sessionmaker[Session],
         engine: SearchEngine,
+        after_switch: AfterSwitch | None,
         force: bool,
         lock: ReindexLock,
     ) -> None:
@@ -116,6 +119,7 @@ class BackgroundReindex:
                 embedder=engine.embedder,
                 tokenizer=engine.tokenizer,
                 force=force,
+                after_switch=after_switch,
                 lock=lock,
             )
             engine.follow_snapshot()

@@ -20,6 +20,7 @@ from app.core.errors import PatentBridgeError
 from app.core.logs import configure_logging
 from app.search.reindex import rollback as reindex_rollback
 from app.search.reindex import run as reindex
+from app.search.reindex.hooks import AfterSwitch
 from app.search.reindex.lock import ReindexBusy
 from matching.embedder import load_embedder
 from matching.text import Tokenizer
@@ -47,6 +48,7 @@ def execute(
     version: int | None = None,
     force: bool = False,
     progress: bool = True,
+    after_switch: AfterSwitch | None,
 ) -> Outcome:
     """Run the re-index (or a rollback) with the settings' database, model and index."""
     configure_logging(settings.log_level)
@@ -72,6 +74,7 @@ def execute(
             tokenizer=tokenizer,
             progress=progress,
             force=force,
+            after_switch=after_switch,
         )
         return Outcome(EXIT_OK, result.summary())
     except ReindexBusy as exc:

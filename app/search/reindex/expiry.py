@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Listing, ListingStatus, utcnow
+from app.validation.terms import add_years
 
 _CHUNK = 500
 
@@ -30,14 +31,6 @@ class Expired:
     def total(self) -> int:
         """Return the number of listings expired."""
         return self.patent_term + self.licence_term
-
-
-def licence_end(published: date, term_years: int) -> date:
-    """Return the day an open licence published on `published` for `term_years` lapses."""
-    try:
-        return published.replace(year=published.year + term_years)
-    except ValueError:  # published on 29 February, ending in a common year
-        return published.replace(year=published.year + term_years, day=28)
 
 
 def expire(*, session: Session, today: date) -> Expired:
@@ -59,9 +52,7 @@ def expire(*, session: Session, today: date) -> Expired:
         )
     )
     licence = [
-        row.id
-        for row in rows
-        if licence_end(row.created_at.date(), row.licence_term_years) <= today
+        row.id for row in rows if add_years(row.created_at.date(), row.licence_term_years) <= today
     ]
     now = utcnow()
     ids = patent + licence

@@ -1,16 +1,16 @@
-"""The after-re-index hook: what it receives, and how the job finds and calls it.
+"""The after-re-index hook: what it receives, and how the job calls it.
 
-By default the job calls `record_after_reindex(session=..., outcome=...)` of
-`app.services.alerts.service` when that module provides it, in its own transaction, after
-the new snapshot is live and recorded. A failing hook is logged and does not undo the switch.
+The entry point that starts a re-index (the CLI, the cron script, the API's background
+rebuild) passes the hook in; the alerts' `record_after_reindex` is the one they pass, so the
+search layer never names a service. The job calls it in its own transaction, after the new
+snapshot is live and recorded. A failing hook is logged and does not undo the switch.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +40,12 @@ class ReindexOutcome:
     tokenizer: Tokenizer
 
 
+class AfterSwitch(Protocol):
+    """A hook called once a new snapshot is live: `alerts.service.record_after_reindex`."""
+
+    def __call__(self, *, session: Session, outcome: ReindexOutcome) -> object: ...
+
+
 def changed_ids(plan: Plan, previous: Documents | None) -> list[int]:
     """Return the ids that are new or at another version than in the previous snapshot."""
     if previous is None:
@@ -54,35 +60,20 @@ def changed_ids(plan: Plan, previous: Documents | None) -> list[int]:
 
 
 def removed_ids(plan: Plan, previous: Documents | None) -> list[int]:
+    """Return the ids the previous snapshot held and the new one no longer does."""
     if previous is None:
         return []
     return [int(i) for i in previous.ids[~np.isin(previous.ids, plan.ids)]]
 
 
-def alerts_hook() -> Callable[[Session, ReindexOutcome], None] | None:
-    """Return `app.services.alerts.service.record_after_reindex` when that module provides it."""
-    try:
-        module = importlib.import_module("app.services.alerts.service")
-    except ModuleNotFoundError:
-        return None
-    hook = getattr(module, "record_after_reindex", None)
-    if hook is None:
-        return None
-
-    def call(session: Session, outcome: ReindexOutcome) -> None:
-        hook(session=session, outcome=outcome)
-
-    return call
-
-
 def call(
-    hook: Callable[[Session, ReindexOutcome], None],
+    hook: AfterSwitch,
     factory: sessionmaker[Session],
     outcome: ReindexOutcome,
 ) -> None:
     # The new snapshot is already live and recorded; a failing hook must not undo that.
     try:
         with session_scope(factory) as session:
-            hook(session, outcome)
+            hook(session=session, outcome=outcome)
     except Exception:
         log.exception("after-re-index hook failed", extra={"version": outcome.version_id})

@@ -44,13 +44,13 @@ from app.search.reindex import build as reindex_build
 from app.search.reindex import embed as reindex_embed
 from app.search.reindex import expiry as lifecycle
 from app.search.reindex import hooks as reindex_hooks
-from app.search.reindex.hooks import ReindexOutcome
+from app.search.reindex.hooks import AfterSwitch, ReindexOutcome
 from app.search.reindex.lock import ReindexBusy, ReindexLock, bind_of
 from matching.embedder import Embedder
 from matching.index import SnapshotError, VectorIndex
 from matching.text import Tokenizer
 
-__all__ = ["ReindexBusy", "ReindexOutcome", "ReindexResult", "STAGES", "run"]
+__all__ = ["AfterSwitch", "ReindexBusy", "ReindexOutcome", "ReindexResult", "STAGES", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,6 @@ class ReindexResult:
     build_seconds: float
     seconds: float
     watermark: datetime | None
-    removed_snapshots: list[str] = field(default_factory=list)
     cleaned: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -116,7 +115,7 @@ def run(
     force: bool = False,
     today: date | None = None,
     on_stage: StageHook | None = None,
-    after_switch: Callable[[Session, ReindexOutcome], None] | None = None,
+    after_switch: AfterSwitch | None,
     lock: ReindexLock | None = None,
 ) -> ReindexResult:
     """Run the re-index once; see the module docstring.
@@ -130,7 +129,7 @@ def run(
         force: build a new snapshot even when nothing changed.
         today: the date the lifecycle step expires against (tests).
         on_stage: called with each name in STAGES as it is reached (tests pause here).
-        after_switch: called after a new snapshot went live; default: the alerts hook.
+        after_switch: called after a new snapshot went live (the alerts), or None.
         lock: an already acquired lock to use and release (the API's background rebuild).
 
     Returns:
@@ -163,7 +162,7 @@ def run(
                 force=force,
                 today=today or date.today(),
                 stage=stage,
-                after_switch=after_switch or reindex_hooks.alerts_hook(),
+                after_switch=after_switch,
                 started=started,
                 cleaned=cleaned,
             )
@@ -189,7 +188,7 @@ def _run(
     force: bool,
     today: date,
     stage: StageHook,
-    after_switch: Callable[[Session, ReindexOutcome], None] | None,
+    after_switch: AfterSwitch | None,
     started: float,
     cleaned: list[str],
 ) -> ReindexResult:
@@ -323,7 +322,6 @@ def _run(
         build_seconds=build_seconds,
         seconds=round(time.perf_counter() - started, 3),
         watermark=plan.watermark,
-        removed_snapshots=[p.name for p in removed],
         cleaned=cleaned,
     )
 

@@ -7,14 +7,12 @@ from datetime import datetime
 from app.core.config import Settings
 from app.core.db import create_db_engine, make_session_factory, session_scope
 from app.models import AlertRun
+from app.search.engine import build_engine
 from app.services.alerts.service import record_new_matches
 
 
 def run(settings: Settings, *, since: datetime | None = None) -> AlertRun:
     """Load the catalogue as an API process does, record new matches, and commit them."""
-    # Imported here: the application module pulls in every route, which other jobs never need.
-    from app.main import build_engine
-
     db = create_db_engine(settings.database_url)
     try:
         factory = make_session_factory(db)

@@ -61,7 +61,7 @@ def run_job(
     **options: Any,
 ) -> reindex.ReindexResult:
     """Run the re-index with the test embedder and tokenizer and no alerts hook."""
-    options.setdefault("after_switch", lambda _session, _outcome: None)
+    options.setdefault("after_switch", None)
     return reindex.run(
         settings=settings,
         factory=factory,

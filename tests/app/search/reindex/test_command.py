@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import get_settings
 from app.core.db import create_db_engine, make_session_factory
 from app.jobs import migrate
-from app.models import OrganisationKind
+from app.models import AlertRun, OrganisationKind
 from app.search.reindex import command as reindex_command
 from app.search.reindex.command import EXIT_BUSY, EXIT_REFUSED
 from app.search.reindex.lock import ReindexLock
@@ -122,3 +123,15 @@ def test_the_cron_script_runs_the_same_job(env: dict[str, str]) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 1
     assert done.stdout.startswith("reindex ok: version 1, new snapshot ")
+
+
+def test_reindex_records_alerts_against_the_new_snapshot(env: dict[str, str]) -> None:
+    assert CliRunner().invoke(cli, ["reindex"]).exit_code == 0
+
+    engine = create_db_engine(env["DATABASE_URL"])
+    try:
+        with make_session_factory(engine)() as session:
+            runs = session.scalars(select(AlertRun)).all()
+    finally:
+        engine.dispose()
+    assert len(runs) == 1

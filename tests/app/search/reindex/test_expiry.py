@@ -10,15 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.config import Settings
 from app.models import IndexVersion, Listing, ListingStatus
 from app.search import snapshots
-from app.search.reindex.expiry import licence_end
 from tests.app.search.reindex.helpers import add_listings, backdate, run_job
 from tests.factories import Actors
-
-
-def test_licence_end_counts_whole_years_and_moves_29_february_to_the_28th() -> None:
-    assert licence_end(date(2023, 5, 31), 3) == date(2026, 5, 31)
-    assert licence_end(date(2024, 2, 29), 1) == date(2025, 2, 28)
-    assert licence_end(date(2024, 2, 29), 4) == date(2028, 2, 29)
 
 
 def test_listings_whose_patent_or_licence_term_ended_expire_and_leave_the_index(

@@ -221,9 +221,10 @@ def test_the_alerts_hook_gets_the_new_snapshot_and_the_listings_that_changed(
     new = add_listing(session, actors.tto.organisation, embedder=HashingEmbedder(64))
     seen: list[ReindexOutcome] = []
 
-    result = run_job(
-        settings, session_factory, after_switch=lambda _session, outcome: seen.append(outcome)
-    )
+    def record(*, session: Session, outcome: ReindexOutcome) -> None:
+        seen.append(outcome)
+
+    result = run_job(settings, session_factory, after_switch=record)
 
     [outcome] = seen
     assert (outcome.version_id, outcome.snapshot) == (result.version_id, result.snapshot)
@@ -236,7 +237,7 @@ def test_a_failing_alerts_hook_does_not_undo_the_switch(
 ) -> None:
     add_listings(session, actors.tto.organisation, 1)
 
-    def broken(_session: Session, _outcome: ReindexOutcome) -> None:
+    def broken(*, session: Session, outcome: ReindexOutcome) -> None:
         raise ValueError("alerts are down")
 
     result = run_job(settings, session_factory, after_switch=broken)
