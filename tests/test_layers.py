@@ -120,12 +120,6 @@ def test_contract_breaks_on_planted_import(tree: Path, breach: Breach) -> None:
         assert text in result.stdout, result.stdout
 
 
-# The contracts hold only on the tree in which the reshape's parallel branches have landed: until
-# then app.search.catalogue and app.search.facts import app.services.listings,
-# app.services.alerts.job imports app.main, and app.services.royalty imports
-# app.services.listings. Once they land this test passes, strict turns the pass into a failure,
-# and this mark must go.
-@pytest.mark.xfail(strict=True, reason="upward imports remain until the reshape branches land")
 def test_tree_keeps_every_contract(tree: Path) -> None:
     result = lint_imports(tree)
 
