@@ -16,9 +16,19 @@ import json
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 
-from app.core.config import get_settings
-from tools.load.run import LoadConfig, LoadError, provision, require_loopback, run_load
+# tools/ is not part of the installed package; it is imported from this checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.core.config import get_settings  # noqa: E402
+from tools.load.run import (  # noqa: E402
+    LoadConfig,
+    LoadError,
+    provision,
+    require_loopback,
+    run_load,
+)
 
 
 def main() -> int:

@@ -8,12 +8,14 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def progress_bar(total: int, *, enabled: bool, desc: str) -> Iterator[Callable[[int], object]]:
+def progress_bar(
+    total: int, *, enabled: bool, desc: str, unit: str = "listing"
+) -> Iterator[Callable[[int], object]]:
     """Yield a function that advances a tqdm bar by n; a no-op off a terminal."""
     if not (enabled and total and sys.stderr.isatty()):
         yield lambda _n: None
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=desc, unit="listing", file=sys.stderr) as bar:
+    with tqdm(total=total, desc=desc, unit=unit, file=sys.stderr) as bar:
         yield bar.update

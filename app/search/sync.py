@@ -68,7 +68,6 @@ class LoadReport:
     embedded: int
     seconds: float
     snapshot: str | None = None
-    without_vector: int = 0
 
 
 def facts_of(row: FactRow | Listing) -> ListingFacts:
@@ -114,10 +113,8 @@ def _entries(
     ]
 
 
-def _embed_missing(
-    session: Session, ids: Sequence[int], embedder: Embedder, limit: int
-) -> tuple[int, int]:
-    """Embed listings without a vector when at most `limit`; return (embedded, left without)."""
+def _embed_missing(session: Session, ids: Sequence[int], embedder: Embedder, limit: int) -> int:
+    """Embed listings without a vector when at most `limit`; return how many were embedded."""
     have = _ids_with_vector(session, embedder.model_id)
     missing = [i for i in ids if i not in have]
     if len(missing) > limit:
@@ -128,7 +125,7 @@ def _embed_missing(
             embedder.model_id,
             limit,
         )
-        return 0, len(missing)
+        return 0
     embedded = 0
     for start in range(0, len(missing), _IN_CHUNK):
         chunk = list(
@@ -137,7 +134,7 @@ def _embed_missing(
             )
         )
         embedded += embeddings.embed_listings(session=session, listings=chunk, embedder=embedder)
-    return embedded, 0
+    return embedded
 
 
 def _ids_with_vector(session: Session, model_id: str) -> set[int]:
@@ -168,7 +165,7 @@ def load(
     started = time.perf_counter()
     read_at = utcnow()  # before the first read: every row committed earlier is seen below
     active = active_facts(session)
-    embedded, without = _embed_missing(session, [f.id for f in active], embedder, embed_limit)
+    embedded = _embed_missing(session, [f.id for f in active], embedder, embed_limit)
     snapshot = None
     if index_dir is not None:
         try:
@@ -183,7 +180,6 @@ def load(
             listings=0,
             embedded=embedded,
             seconds=round(time.perf_counter() - started, 3),
-            without_vector=without,
         )
     newest = session.scalar(select(Listing.updated_at).order_by(Listing.updated_at.desc()).limit(1))
     if snapshot is None:
@@ -226,7 +222,6 @@ def load(
         embedded=embedded,
         seconds=round(time.perf_counter() - started, 3),
         snapshot=snapshot.name if snapshot is not None else None,
-        without_vector=without,
     )
 
 

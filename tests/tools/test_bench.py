@@ -133,21 +133,44 @@ def test_real_vectors_are_embedded_once_then_read_from_the_cache(tmp_path: Path)
     texts = [f"text number {i}" for i in range(100)]
     first, second = CountingEmbedder(), CountingEmbedder()
 
-    made = bench.real_vectors(first, texts, cache_dir=tmp_path, key="k")
-    read = bench.real_vectors(second, texts, cache_dir=tmp_path, key="k")
+    made = bench.real_vectors(first, texts, cache_dir=tmp_path)
+    read = bench.real_vectors(second, texts, cache_dir=tmp_path)
 
     assert (first.passages, second.passages) == (100, 0)
     np.testing.assert_array_equal(made, read)
     np.testing.assert_array_equal(made, HashingEmbedder(32).embed_passages(texts))
-    assert [p.name for p in tmp_path.iterdir()] == ["hash-32-k-100.npy"]
+    assert [p.name for p in tmp_path.iterdir()] == ["hash-32.npz"]
+
+
+def test_the_vector_cache_is_keyed_by_text_so_only_new_or_changed_texts_are_embedded(
+    tmp_path: Path,
+) -> None:
+    bench.real_vectors(CountingEmbedder(), ["a", "b", "c"], cache_dir=tmp_path)
+    later = CountingEmbedder()
+
+    vectors = bench.real_vectors(later, ["c", "b changed", "a", "d", "d"], cache_dir=tmp_path)
+
+    assert later.passages == 2  # "b changed" and "d", once
+    expected = HashingEmbedder(32).embed_passages(["c", "b changed", "a", "d", "d"])
+    np.testing.assert_array_equal(vectors, expected)
+    again = CountingEmbedder()
+    bench.real_vectors(again, ["b changed", "d", "b"], cache_dir=tmp_path)
+    assert again.passages == 0
+
+
+def test_another_models_vectors_are_kept_apart(tmp_path: Path) -> None:
+    bench.real_vectors(HashingEmbedder(32), ["a"], cache_dir=tmp_path)
+    vectors = bench.real_vectors(HashingEmbedder(64), ["a"], cache_dir=tmp_path)
+    assert vectors.shape == (1, 64)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hash-32.npz", "hash-64.npz"]
 
 
 def test_rows_take_their_own_real_vector_first_and_perturbed_copies_after() -> None:
     rng = np.random.default_rng(3)
     real = HashingEmbedder(32).embed_passages([f"award {i}" for i in range(10)])
-    corpus = bench._Corpus(tokenizer=None)  # type: ignore[arg-type]
+    corpus = bench.Corpus(tokenizer=None)  # type: ignore[arg-type]
 
-    vectors = bench._vectors_for(real, range(1, 31), 20, 0.48, rng, corpus)
+    vectors = bench.vectors_for(real, range(1, 31), 20, 0.48, rng, corpus)
 
     np.testing.assert_array_equal(vectors[:10], real)  # awards 0-9, first use: real
     cosines = np.einsum("ij,ij->i", vectors[20:30], real)  # awards 0-9 again: own copies
@@ -185,8 +208,10 @@ def test_a_tiny_run_measures_every_step_against_a_real_server() -> None:
     assert size.rss_after_load_mib > 50 and report.memory_per_listing_kib is None
     assert report.recall is not None and 0.0 <= report.recall.recall_at_10 <= 1.0
     assert len(report.targets) == 1 + 2 * 4 + 2 + 1
+    assert report.recall.measured_on.startswith("the 200 catalogue vectors: 40 imported rows")
     text = bench.format_report(report)
     assert "perturbed copies" in text and "Targets" in text
+    assert "80 rows that of their own title" in text and "measured on the 200" in text
     assert "search: HTTP minus the raw embedding of the same text, median of 5 pairs" in text
 
 

@@ -2,7 +2,7 @@
 
 `read_awards` and `read_topics` read the SBIR files; `listing_record` turns an award into an
 import row with plausible generated facts; `perturb` and `real_vectors` make the vectors;
-`_Corpus` mirrors what the benchmark database holds.
+`Corpus` mirrors what the benchmark database holds.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ import numpy.typing as npt
 from app.search.facts import FactTable
 from app.validation.patent_number import check_digit
 from matching.embedder import Embedder, normalize_rows
-from matching.text import Tokenizer
+from matching.text import Tokenizer, content_hash
 from tools.bench.options import BenchError
-from tools.bench.progress import _track
+from tools.progress import track
 
 Matrix = npt.NDArray[np.float32]
 
 
-_MAX_SERIAL = 9_999_999  # seven serial digits in a CN application number
+MAX_SERIAL = 9_999_999  # seven serial digits in a CN application number
 _DEMAND_CHARS = 600  # an SME's need runs to a paragraph, not a whole solicitation
 
 # Plausible listing attributes; shares are chosen so that the filters below keep ~40%, ~3%
@@ -119,8 +119,8 @@ def listing_record(award: Award, serial: int, *, seed: int, today: date) -> dict
     The patent number is `<year><type><serial:07d>` with its check digit, so serials keep
     numbers unique; everything else is drawn from a generator seeded by `serial`.
     """
-    if not 1 <= serial <= _MAX_SERIAL:
-        raise ValueError(f"serial must be between 1 and {_MAX_SERIAL}, got {serial}")
+    if not 1 <= serial <= MAX_SERIAL:
+        raise ValueError(f"serial must be between 1 and {MAX_SERIAL}, got {serial}")
     rng = random.Random(f"{seed}:{serial}")
     invention = rng.random() < 0.8
     # Application years keep every patent in force today: 20 years for an invention, 10 for
@@ -176,35 +176,59 @@ def perturb(vectors: Matrix, scale: float, rng: np.random.Generator) -> Matrix:
     return normalize_rows(vectors + noise)
 
 
-def real_vectors(
-    embedder: Embedder,
-    texts: Sequence[str],
-    *,
-    cache_dir: Path | None,
-    key: str,
-) -> Matrix:
-    """Embed `texts` as passages, or read them back from a cache written by an earlier run."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{embedder.model_id}-{key}-{len(texts)}")
-    path = None if cache_dir is None else cache_dir / f"{name}.npy"
-    if path is not None and path.exists():
-        cached = np.load(path)
-        if cached.shape == (len(texts), embedder.dimension):
-            return np.asarray(cached, dtype=np.float32)
-    batches = range(0, len(texts), 64)
-    parts = [
-        embedder.embed_passages(texts[start : start + 64])
-        for start in _track(batches, total=len(batches), label=f"embedding {len(texts):,} texts")
-    ]
-    vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), np.float32)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.npy")
-        np.save(partial, vectors)
-        partial.replace(path)  # a killed run leaves no half-written cache behind
-    return vectors
+def real_vectors(embedder: Embedder, texts: Sequence[str], *, cache_dir: Path | None) -> Matrix:
+    """Embed `texts` as passages, reading those an earlier run embedded from the cache.
+
+    The cache holds one file per model, `<model id>.npz`: each vector is keyed by the sha256
+    of its text, so a changed text is embedded again and a larger run embeds only new texts.
+    """
+    path = None if cache_dir is None else cache_dir / f"{_slug(embedder.model_id)}.npz"
+    hashes = [content_hash(text) for text in texts]
+    known, stored = _read_cache(path, embedder.dimension)
+    missing: dict[str, str] = {}
+    for digest, text in zip(hashes, texts, strict=True):
+        if digest not in known:
+            missing.setdefault(digest, text)
+    if missing:
+        batches = range(0, len(missing), 64)
+        pending = list(missing.values())
+        parts = [
+            embedder.embed_passages(pending[start : start + 64])
+            for start in track(batches, total=len(batches), label=f"embedding {len(pending):,}")
+        ]
+        base = stored.shape[0]
+        known.update((digest, base + row) for row, digest in enumerate(missing))
+        stored = np.concatenate([stored, *parts])
+        if path is not None:
+            _write_cache(path, list(known), stored)
+    if not texts:
+        return np.zeros((0, embedder.dimension), np.float32)
+    return np.asarray(stored[[known[digest] for digest in hashes]], dtype=np.float32)
 
 
-class _Corpus:
+def _slug(model_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
+
+
+def _read_cache(path: Path | None, dimension: int) -> tuple[dict[str, int], Matrix]:
+    empty = np.zeros((0, dimension), np.float32)
+    if path is None or not path.exists():
+        return {}, empty
+    with np.load(path) as cached:
+        hashes, vectors = cached["hashes"], cached["vectors"]
+    if vectors.ndim != 2 or vectors.shape[1] != dimension or len(hashes) != len(vectors):
+        return {}, empty  # another model under the same name: start again
+    return {str(digest): row for row, digest in enumerate(hashes)}, vectors.astype(np.float32)
+
+
+def _write_cache(path: Path, hashes: list[str], vectors: Matrix) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.stem + ".partial.npz")
+    np.savez(partial, hashes=np.array(hashes), vectors=vectors)
+    partial.replace(path)  # a killed run leaves no half-written cache behind
+
+
+class Corpus:
     """What the benchmark database holds, mirrored here to build snapshots and filters."""
 
     def __init__(self, tokenizer: Tokenizer) -> None:

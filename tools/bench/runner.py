@@ -25,22 +25,22 @@ from matching.embedder import Embedder, load_embedder
 from matching.index import VectorIndex
 from matching.text import Tokenizer, demand_text
 from tools.bench.data import (
-    _MAX_SERIAL,
+    MAX_SERIAL,
     Award,
+    Corpus,
     Matrix,
-    _Corpus,
     listing_record,
     read_awards,
     read_topics,
     real_vectors,
 )
-from tools.bench.import_throughput import _load_imported, _passage, measure_import
+from tools.bench.import_throughput import load_imported, measure_import
 from tools.bench.options import BenchError, BenchOptions
-from tools.bench.progress import _say
 from tools.bench.report import BenchReport, ImportResult, RecallResult, SizeResult, evaluate_targets
-from tools.bench.scale import _Actors, _prepare, grow, write_snapshot
-from tools.bench.scenarios import SCENARIOS, _Probe, _probes, measure_recall, measure_scenario
-from tools.bench.server import _Client, _tail, running_server
+from tools.bench.scale import Actors, grow, prepare_actors, write_snapshot
+from tools.bench.scenarios import SCENARIOS, Probe, make_probes, measure_recall, measure_scenario
+from tools.bench.server import Client, running_server, tail
+from tools.progress import say
 
 
 def _check(options: BenchOptions) -> None:
@@ -51,8 +51,8 @@ def _check(options: BenchOptions) -> None:
             f"the smallest size ({options.sizes[0]:,}) is below the imported rows "
             f"({options.import_rows:,}), which every size includes"
         )
-    if options.sizes and options.sizes[-1] > _MAX_SERIAL:
-        raise BenchError(f"sizes above {_MAX_SERIAL:,} would repeat patent numbers")
+    if options.sizes and options.sizes[-1] > MAX_SERIAL:
+        raise BenchError(f"sizes above {MAX_SERIAL:,} would repeat patent numbers")
     if options.demands < 1 or options.search_texts < 1:
         raise BenchError("at least one demand and one search text are needed")
 
@@ -77,7 +77,7 @@ class _Measured:
     imports: ImportResult
     sizes: list[SizeResult]
     recall: RecallResult | None
-    corpus: _Corpus
+    corpus: Corpus
 
 
 def run(options: BenchOptions) -> BenchReport:
@@ -87,7 +87,7 @@ def run(options: BenchOptions) -> BenchReport:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     load_start = os.getloadavg()[0]
     settings = get_settings()
-    _say(f"loading {options.embedding_model}, jieba and the SBIR texts")
+    say(f"loading {options.embedding_model}, jieba and the SBIR texts")
     embedder = load_embedder(options.embedding_model)
     tokenizer = Tokenizer(user_dict=settings.jieba_user_dict)
     tokenizer.warm_up()
@@ -132,8 +132,8 @@ def run(options: BenchOptions) -> BenchReport:
         load_average=(round(load_start, 2), round(os.getloadavg()[0], 2)),
         data_note=(
             f"Listing texts are real SBIR award titles and abstracts ({len(awards):,} distinct, "
-            f"reused in turn beyond that). {real_count:,} rows carry their own text's real "
-            f"{embedder.model_id} vector; the other {perturbed:,} rows carry perturbed "
+            f"reused in turn beyond that). {_real_vectors_note(measured.imports.rows, real_count)}"
+            f" {embedder.model_id} vectors; the other {perturbed:,} rows carry perturbed "
             f"copies of real vectors (Gaussian noise of length ~{options.noise}, "
             f"renormalised; mean cosine to the source {mean_cosine:.3f}, where a real vector's "
             f"nearest other real vector scores {neighbour:.3f} on average). Demands and search "
@@ -153,13 +153,13 @@ def run(options: BenchOptions) -> BenchReport:
 
 def _measure(context: _Context, tokenizer: Tokenizer) -> _Measured:
     options, embedder, awards = context.options, context.embedder, context.awards
-    actors = _prepare(context.factory)
+    actors = prepare_actors(context.factory)
     today = date.today()
     records = [
         listing_record(awards[i % len(awards)], i + 1, seed=options.seed, today=today)
         for i in range(options.import_rows)
     ]
-    _say(f"import throughput on {len(records)} SBIR awards")
+    say(f"import throughput on {len(records)} SBIR awards")
     imported = measure_import(
         factory=context.factory,
         database=make_url(context.url).get_backend_name(),
@@ -170,31 +170,26 @@ def _measure(context: _Context, tokenizer: Tokenizer) -> _Measured:
         settings=context.settings,
         workdir=context.workdir,
     )
-    corpus = _Corpus(tokenizer)
+    corpus = Corpus(tokenizer)
     award_of = {
         ListingCreate.model_validate(r).patent_number: i % len(awards)
         for i, r in enumerate(records)
     }
-    _load_imported(context.factory, corpus, embedder.model_id, award_of)
+    load_imported(context.factory, corpus, embedder.model_id, award_of)
     wanted = min(max(options.real_vectors, options.import_rows), len(awards), max(options.sizes))
     if corpus.real is not None and wanted > corpus.real.shape[0]:
-        _say(f"real vectors for {wanted:,} SBIR texts (cached after the first run)")
-        texts = [
-            _passage(
-                ListingCreate.model_validate(
-                    listing_record(awards[i], i + 1, seed=options.seed, today=today)
-                )
-            )
-            for i in range(corpus.real.shape[0], wanted)
-        ]
+        # Titles, not title + abstract: a title embeds some twenty times faster, so thousands of
+        # distinct real vectors cost minutes, not the half hour their abstracts would.
+        say(f"real vectors of {wanted - corpus.real.shape[0]:,} SBIR titles (cached by text)")
+        started_vectors = time.perf_counter()
         extra = real_vectors(
             embedder,
-            texts,
+            [awards[i].title for i in range(corpus.real.shape[0], wanted)],
             cache_dir=options.cache_dir,
-            key=f"seed{options.seed}-from{corpus.real.shape[0]}-of{len(awards)}",
         )
+        say(f"title vectors ready in {time.perf_counter() - started_vectors:.1f} s")
         corpus.real = np.concatenate([corpus.real, extra])
-    probes = _probes(
+    probes = make_probes(
         factory=context.factory,
         topics=context.topics,
         count_demands=options.demands,
@@ -204,7 +199,7 @@ def _measure(context: _Context, tokenizer: Tokenizer) -> _Measured:
     sizes, index, index_seconds = _scale_steps(context, corpus, actors, probes)
     recall = None
     if options.sizes:
-        _say(f"HNSW recall@10 against exact search at {len(corpus):,} vectors")
+        say(f"HNSW recall@10 against exact search at {len(corpus):,} vectors")
         # The demands' and search texts' vectors, then more topics up to `recall_queries`.
         known = [probe.vector for probe in (*probes[0], *probes[1])]
         more = [demand_text(t, d) for t, d in context.topics[len(known) : options.recall_queries]]
@@ -215,15 +210,21 @@ def _measure(context: _Context, tokenizer: Tokenizer) -> _Measured:
             hnsw=index,
             hnsw_build_seconds=index_seconds,
             broad=SCENARIOS[1],
+            measured_on=(
+                f"the {len(corpus):,} catalogue vectors: "
+                f"{_real_vectors_note(options.import_rows, len(corpus) - corpus.perturbed)}, "
+                f"the other {corpus.perturbed:,} perturbed copies of them; queries are real "
+                "SBIR topic vectors"
+            ),
         )
     return _Measured(imports=imported, sizes=sizes, recall=recall, corpus=corpus)
 
 
 def _scale_steps(
     context: _Context,
-    corpus: _Corpus,
-    actors: _Actors,
-    probes: tuple[list[_Probe], list[_Probe]],
+    corpus: Corpus,
+    actors: Actors,
+    probes: tuple[list[Probe], list[Probe]],
 ) -> tuple[list[SizeResult], VectorIndex | None, float]:
     """Grow the catalogue to each size, start the server on it and measure; largest last."""
     options, embedder = context.options, context.embedder
@@ -236,7 +237,7 @@ def _scale_steps(
     newest_bulk = datetime.now(UTC) - timedelta(days=1)
     real_count = 0 if corpus.real is None else corpus.real.shape[0]
     for size in options.sizes:
-        _say(f"growing the catalogue to {size:,} listings")
+        say(f"growing the catalogue to {size:,} listings")
         tokenize_before = corpus.tokenize_seconds
         grow_seconds = grow(
             factory=context.factory,
@@ -252,7 +253,7 @@ def _scale_steps(
             spacing=spacing,
         )
         tokenize_seconds = corpus.tokenize_seconds - tokenize_before
-        _say(f"building the index snapshot of {size:,} listings")
+        say(f"building the index snapshot of {size:,} listings")
         built = write_snapshot(
             factory=context.factory,
             corpus=corpus,
@@ -261,7 +262,7 @@ def _scale_steps(
             flat_threshold=context.settings.flat_index_max,
         )
         index, index_seconds = built.index, built.index_seconds
-        _say(f"starting the server on {size:,} listings ({index.kind} index)")
+        say(f"starting the server on {size:,} listings ({index.kind} index)")
         with running_server(
             database_url=context.url,
             index_dir=context.workdir / "index",
@@ -271,7 +272,7 @@ def _scale_steps(
             start_timeout=options.server_start_seconds,
         ) as server:
             rss_loaded = server.rss_mib()
-            client = _Client(server.port, actors.sme_key)
+            client = Client(server.port, actors.sme_key)
             try:
                 scenarios = []
                 for scenario in SCENARIOS:
@@ -287,12 +288,12 @@ def _scale_steps(
                         seconds=options.scenario_seconds,
                     )
                     scenarios.append(result)
-                    _say(
+                    say(
                         f"{size:,}: {scenario.name}: HTTP p50 {result.http.p50:.1f} ms, "
                         f"p99 {result.http.p99:.1f} ms"
                     )
             except BenchError as exc:
-                raise BenchError(f"{exc}\nserver log:\n{_tail(server.log)}") from exc
+                raise BenchError(f"{exc}\nserver log:\n{tail(server.log)}") from exc
             finally:
                 client.close()
             rss_after = server.rss_mib()
@@ -314,6 +315,13 @@ def _scale_steps(
             )
         )
     return results, index, index_seconds
+
+
+def _real_vectors_note(imported: int, real: int) -> str:
+    """Say which rows carry a real vector, and of which text."""
+    titles = max(0, real - imported)
+    note = f"{min(imported, real):,} imported rows carry the real vector of their title + abstract"
+    return note + (f", {titles:,} rows that of their own title" if titles else "")
 
 
 def _neighbour_cosine(vectors: Matrix | None) -> float:

@@ -23,21 +23,21 @@ from matching.embedder import Embedder
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.text import content_hash
-from tools.bench.data import PROVINCES, Award, Matrix, _Corpus, listing_record, perturb
+from tools.bench.data import PROVINCES, Award, Corpus, Matrix, listing_record, perturb
 from tools.bench.options import BenchError
-from tools.bench.progress import _track
+from tools.progress import track
 
 _INSERT_CHUNK = 2_000
 
 
 @dataclass(frozen=True)
-class _Actors:
+class Actors:
     university_id: int
     holder_ids: list[int]
     sme_key: str
 
 
-def _prepare(factory: sessionmaker[Session]) -> _Actors:
+def prepare_actors(factory: sessionmaker[Session]) -> Actors:
     with session_scope(factory) as session:
         existing = session.scalar(select(func.count()).select_from(Listing))
         if existing:
@@ -60,7 +60,7 @@ def _prepare(factory: sessionmaker[Session]) -> _Actors:
             session=session, name="基准企业", kind=OrganisationKind.ENTERPRISE, province="广东省"
         )
         key = keys.create(session=session, organisation=sme, role=Role.SME, label="bench")
-        return _Actors(university_id=university.id, holder_ids=holders, sme_key=key.plaintext)
+        return Actors(university_id=university.id, holder_ids=holders, sme_key=key.plaintext)
 
 
 _LISTING_COLUMNS = tuple(c.key for c in Listing.__table__.columns if c.key != "id")
@@ -69,7 +69,7 @@ _LISTING_COLUMNS = tuple(c.key for c in Listing.__table__.columns if c.key != "i
 def grow(
     *,
     factory: sessionmaker[Session],
-    corpus: _Corpus,
+    corpus: Corpus,
     target: int,
     awards: Sequence[Award],
     holder_ids: Sequence[int],
@@ -92,7 +92,7 @@ def grow(
     today = date.today()
     first = len(corpus) + 1
     starts = range(first, target + 1, _INSERT_CHUNK)
-    for start in _track(starts, total=len(starts), label=f"growing to {target:,}"):
+    for start in track(starts, total=len(starts), label=f"growing to {target:,}"):
         serials = range(start, min(start + _INSERT_CHUNK, target + 1))
         rows: list[Listing] = []
         for serial in serials:
@@ -110,7 +110,7 @@ def grow(
             )
             listings.apply(listing, data)  # the derived columns, exactly as the service sets them
             rows.append(listing)
-        vectors = _vectors_for(corpus.real, serials, len(awards), noise, rng, corpus)
+        vectors = vectors_for(corpus.real, serials, len(awards), noise, rng, corpus)
         passages = [embeddings.listing_passage(row) for row in rows]
         ids = insert_listings(factory, rows, vectors, embedder, passages)
         tokens = []
@@ -160,13 +160,13 @@ def insert_listings(
     return ids
 
 
-def _vectors_for(
+def vectors_for(
     real: Matrix,
     serials: range,
     award_count: int,
     noise: float,
     rng: np.random.Generator,
-    corpus: _Corpus,
+    corpus: Corpus,
 ) -> Matrix:
     """Vectors for rows `serials`: the text's own real vector on its first use, else a copy."""
     awards = np.array([(serial - 1) % award_count for serial in serials], dtype=np.int64)
@@ -195,7 +195,7 @@ class _Built:
 def write_snapshot(
     *,
     factory: sessionmaker[Session],
-    corpus: _Corpus,
+    corpus: Corpus,
     index_dir: Path,
     model_id: str,
     flat_threshold: int,

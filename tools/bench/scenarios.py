@@ -24,12 +24,12 @@ from app.services import matches as matching
 from matching.embedder import Embedder
 from matching.index import VectorIndex
 from matching.text import demand_text
-from tools.bench.data import Matrix, _Corpus
+from tools.bench.data import Corpus, Matrix
 from tools.bench.latency import Stats, stats
 from tools.bench.options import BenchError
-from tools.bench.progress import _track
 from tools.bench.report import RecallResult, ScenarioResult
-from tools.bench.server import _Client
+from tools.bench.server import Client
+from tools.progress import track
 
 PAGE = 10
 
@@ -58,7 +58,7 @@ SCENARIOS = (
 
 
 @dataclass(frozen=True)
-class _Probe:
+class Probe:
     """A stored demand, or a search text, with its query vector."""
 
     demand_id: int | None
@@ -66,16 +66,16 @@ class _Probe:
     vector: Matrix
 
 
-def _probes(
+def make_probes(
     *,
     factory: sessionmaker[Session],
     topics: Sequence[tuple[str, str]],
     count_demands: int,
     count_texts: int,
     embedder: Embedder,
-) -> tuple[list[_Probe], list[_Probe]]:
+) -> tuple[list[Probe], list[Probe]]:
     """Post demands (vectors stored, as the API does) and prepare search texts."""
-    demand_probes: list[_Probe] = []
+    demand_probes: list[Probe] = []
     with session_scope(factory) as session:
         sme = organisations.get_by_name(session=session, name="基准企业")
         for title, description in topics[:count_demands]:
@@ -85,24 +85,22 @@ def _probes(
                 data=DemandCreate(title=title, description=description),
             )
             vector = embeddings.demand_vector(session=session, demand=demand, embedder=embedder)
-            demand_probes.append(_Probe(demand.id, embeddings.demand_query(demand), vector))
+            demand_probes.append(Probe(demand.id, embeddings.demand_query(demand), vector))
     texts = [
         SearchRequest(text=demand_text(title, description)).text
         for title, description in topics[count_demands : count_demands + count_texts]
     ]
     # The server embeds each search text itself; these vectors feed the raw FAISS timing.
     vectors = embedder.embed_queries(texts)
-    search_probes = [
-        _Probe(None, text, vector) for text, vector in zip(texts, vectors, strict=True)
-    ]
+    search_probes = [Probe(None, text, vector) for text, vector in zip(texts, vectors, strict=True)]
     return demand_probes, search_probes
 
 
 def measure_scenario(
     *,
-    client: _Client,
+    client: Client,
     scenario: Scenario,
-    probes: Sequence[_Probe],
+    probes: Sequence[Probe],
     index: VectorIndex,
     facts: FactTable,
     embedder: Embedder,
@@ -126,7 +124,7 @@ def measure_scenario(
     short = 0
     deadline = time.perf_counter() + seconds
     total = warmup + requests
-    for number in _track(range(total), total=total, label=scenario.name):
+    for number in track(range(total), total=total, label=scenario.name):
         if time.perf_counter() > deadline:
             break
         probe = probes[number % len(probes)]
@@ -180,11 +178,12 @@ def _describe(filters: Mapping[str, str | float]) -> str:
 
 def measure_recall(
     *,
-    corpus: _Corpus,
+    corpus: Corpus,
     queries: Matrix,
     hnsw: VectorIndex | None,
     hnsw_build_seconds: float,
     broad: Scenario,
+    measured_on: str,
 ) -> RecallResult:
     """Compare HNSW's top 10 with exact search on the same vectors, unfiltered and filtered."""
     ids = np.array(corpus.ids, dtype=np.int64)
@@ -221,6 +220,7 @@ def measure_recall(
 
     return RecallResult(
         size=len(corpus),
+        measured_on=measured_on,
         queries=int(queries.shape[0]),
         hnsw_params=hnsw.describe(model_id="", watermark=None).params,
         hnsw_build_seconds=round(hnsw_build_seconds, 3),

@@ -83,7 +83,7 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, deadline: float, lo
     # answer from /readyz means the index is loaded.
     while time.perf_counter() < deadline:
         if process.poll() is not None:
-            raise BenchError(f"the server exited with {process.returncode}:\n{_tail(log)}")
+            raise BenchError(f"the server exited with {process.returncode}:\n{tail(log)}")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
             connection.request("GET", "/readyz")
@@ -94,14 +94,14 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, deadline: float, lo
         finally:
             connection.close()
         time.sleep(0.25)
-    raise BenchError(f"the server was not ready within the time allowed:\n{_tail(log)}")
+    raise BenchError(f"the server was not ready within the time allowed:\n{tail(log)}")
 
 
-def _tail(path: Path, lines: int = 30) -> str:
+def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-class _Client:
+class Client:
     """One keep-alive HTTP connection to the server, as a client library would hold."""
 
     def __init__(self, port: int, api_key: str) -> None:

@@ -36,11 +36,13 @@ METHODS: tuple[Method, ...] = (
 )
 
 
-def _dense(index: VectorIndex, queries: Vectors, k: int) -> list[Ranked]:
+def dense_rankings(index: VectorIndex, queries: Vectors, k: int) -> list[Ranked]:
     return [[(hit.id, hit.score) for hit in hits] for hits in index.search(queries, k)]
 
 
-def _fused(dense: Sequence[Ranked], lexical: Sequence[Ranked]) -> dict[str, list[list[int]]]:
+def fused_rankings(
+    dense: Sequence[Ranked], lexical: Sequence[Ranked]
+) -> dict[str, list[list[int]]]:
     """Return each method's ranking of every query."""
     return {
         m.name: [
@@ -54,5 +56,5 @@ def _fused(dense: Sequence[Ranked], lexical: Sequence[Ranked]) -> dict[str, list
     }
 
 
-def _means(name: str, per_query: Sequence[tuple[float, ...]]) -> Row:
+def mean_row(name: str, per_query: Sequence[tuple[float, ...]]) -> Row:
     return Row(name, tuple(float(v) for v in np.mean(np.array(per_query), axis=0)))

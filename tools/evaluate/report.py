@@ -58,16 +58,16 @@ def render_markdown(report: Report) -> str:
     lines = [
         f"## Evaluation: `{report.model_id}`",
         "",
-        f"Data: `{report.data_dir}` ({scope}). Total time {_duration(report.seconds)} "
-        f"(CPU time {_duration(report.cpu_seconds)}).",
+        f"Data: `{report.data_dir}` ({scope}). Total time {duration(report.seconds)} "
+        f"(CPU time {duration(report.cpu_seconds)}).",
     ]
     for result in report.results:
         for table in result.tables:
             lines += ["", f"### {table.title}", "", table.notes, "", *_markdown_table(table)]
         lines += [
             "",
-            f"Time ({result.task}): {_duration(result.seconds)}, of which embedding "
-            f"{_duration(result.embed_seconds)}.",
+            f"Time ({result.task}): {duration(result.seconds)}, of which embedding "
+            f"{duration(result.embed_seconds)}.",
         ]
     return "\n".join(lines) + "\n"
 
@@ -86,7 +86,7 @@ def _markdown_table(table: Table) -> list[str]:
     return lines
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)

@@ -12,9 +12,9 @@ from app.core.errors import InvalidInput, Problem
 from matching.embedder import Embedder
 from matching.text import Tokenizer
 from tools.evaluate.datasets import DEFAULT_DATA_DIR, load_csl, load_stsb, load_uspppm
-from tools.evaluate.report import Report, TaskResult, _duration
-from tools.evaluate.tasks import _csl, _fields, _stsb, _uspppm
-from tools.evaluate.tools import _Embeddings, _Output, _Tools
+from tools.evaluate.report import Report, TaskResult, duration
+from tools.evaluate.tasks import evaluate_csl, evaluate_fields, evaluate_stsb, evaluate_uspppm
+from tools.evaluate.tools import Embeddings, Output, Tools
 
 # Named for the package, not this module: the whole job logs under one name.
 log = logging.getLogger("tools.evaluate")
@@ -69,8 +69,8 @@ def run_evaluation(
         raise InvalidInput.of(
             [Problem(f"{data_dir / n} not found", ("data_dir",)) for n in missing]
         )
-    out = _Output(progress)
-    tools = _Tools(_Embeddings(embedder, out), tokenizer, out)
+    out = Output(progress)
+    tools = Tools(Embeddings(embedder, out), tokenizer, out)
     start, cpu_start = time.perf_counter(), time.process_time()
     papers = load_csl(data_dir / "csl_zh") if {"csl", "fields"} & set(selected) else []
     results: list[TaskResult] = []
@@ -80,17 +80,19 @@ def run_evaluation(
         out.log(f"{task}: started")
         task_start, embed_start = time.perf_counter(), tools.embeddings.seconds
         if task == "uspppm":
-            found = _uspppm(load_uspppm(data_dir / "uspppm/train.csv"), tools, limit, rng)
+            found = evaluate_uspppm(load_uspppm(data_dir / "uspppm/train.csv"), tools, limit, rng)
         elif task == "csl":
-            found = _csl(papers, tools, limit, rng)
+            found = evaluate_csl(papers, tools, limit, rng)
         elif task == "fields":
-            found = _fields(papers, tools, limit, rng, fields_sample)
+            found = evaluate_fields(papers, tools, limit, rng, fields_sample)
         else:
-            found = _stsb(load_stsb(data_dir / "stsb_zh/STS-B.test.data"), tools, limit, rng)
+            found = evaluate_stsb(
+                load_stsb(data_dir / "stsb_zh/STS-B.test.data"), tools, limit, rng
+            )
         embed_seconds = tools.embeddings.seconds - embed_start
         seconds = time.perf_counter() - task_start
         results.append(TaskResult(task, tuple(found), embed_seconds, seconds))
         log.info("evaluated %s", task, extra={"task": task, "seconds": round(seconds, 1)})
-        out.log(f"{task}: done in {_duration(seconds)} (embedding {_duration(embed_seconds)})")
+        out.log(f"{task}: done in {duration(seconds)} (embedding {duration(embed_seconds)})")
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     return Report(embedder.model_id, data_dir, limit, tuple(results), seconds, cpu_seconds)

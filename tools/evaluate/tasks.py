@@ -16,7 +16,7 @@ from matching.lexical import LexicalIndex
 from matching.ranking import fuse
 from matching.text import demand_text, listing_text
 from tools.evaluate.datasets import Paper, PhrasePair, SentencePair
-from tools.evaluate.methods import DEPTH, METHODS, Ranked, _dense, _fused, _means
+from tools.evaluate.methods import DEPTH, METHODS, Ranked, dense_rankings, fused_rankings, mean_row
 from tools.evaluate.metrics import (
     CUTOFF,
     mrr_at_k,
@@ -26,7 +26,7 @@ from tools.evaluate.metrics import (
     spearman,
 )
 from tools.evaluate.report import Row, Table
-from tools.evaluate.tools import _Tools
+from tools.evaluate.tools import Tools
 
 RELEVANT_SCORE = 0.5
 
@@ -37,8 +37,8 @@ def _sample(count: int, limit: int | None, rng: random.Random) -> list[int]:
     return sorted(rng.sample(range(count), limit))
 
 
-def _uspppm(
-    pairs: Sequence[PhrasePair], tools: _Tools, limit: int | None, rng: random.Random
+def evaluate_uspppm(
+    pairs: Sequence[PhrasePair], tools: Tools, limit: int | None, rng: random.Random
 ) -> list[Table]:
     scores: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for pair in pairs:
@@ -69,12 +69,12 @@ def _uspppm(
         depth = min(DEPTH, len(corpus))
         index = VectorIndex.build(ids, tools.embeddings.passages(corpus), kind="flat")
         lexical = LexicalIndex.build(ids.tolist(), [tools.tokenizer.tokens(t) for t in corpus])
-        dense = _dense(index, tools.embeddings.queries(anchors), depth)
+        dense = dense_rankings(index, tools.embeddings.queries(anchors), depth)
         sparse = [lexical.search(tools.tokenizer.tokens(anchor), depth) for anchor in anchors]
         doc_of = {target: doc for doc, target in enumerate(corpus)}
         gains = [{doc_of[t]: s for t, s in scores[context][a].items()} for a in anchors]
         relevant = [{doc for doc, gain in g.items() if gain >= RELEVANT_SCORE} for g in gains]
-        for method, rankings in _fused(dense, sparse).items():
+        for method, rankings in fused_rankings(dense, sparse).items():
             for ranking, gain, rel in zip(rankings, gains, relevant, strict=True):
                 per_method[method].append(
                     (
@@ -92,7 +92,7 @@ def _uspppm(
         f"({sum(len(t) for t in targets.values()):,} targets in all). "
         "nDCG gain = score; MRR and R@10 count score ≥ 0.5 as relevant."
     )
-    rows = tuple(_means(m.name, per_method[m.name]) for m in METHODS)
+    rows = tuple(mean_row(m.name, per_method[m.name]) for m in METHODS)
     title = "USPPPM (English): anchor → targets of its CPC context"
     return [Table(title, notes, ("nDCG@10", "MRR@10", "R@10"), evaluated, rows)]
 
@@ -129,8 +129,8 @@ def _chance(papers: Sequence[Paper], chosen: Sequence[int]) -> float:
     )
 
 
-def _csl(
-    papers: Sequence[Paper], tools: _Tools, limit: int | None, rng: random.Random
+def evaluate_csl(
+    papers: Sequence[Paper], tools: Tools, limit: int | None, rng: random.Random
 ) -> list[Table]:
     ids = np.arange(len(papers), dtype=np.int64)
     abstracts = [paper.abstract for paper in papers]
@@ -143,11 +143,11 @@ def _csl(
     }
     results = []
     for name, texts in queries.items():
-        dense = _dense(index, tools.embeddings.queries(texts), DEPTH)
+        dense = dense_rankings(index, tools.embeddings.queries(texts), DEPTH)
         sparse = [lexical.search(tools.tokenizer.tokens(text), DEPTH) for text in texts]
         rows = tuple(
-            _means(method, _known_item(rankings, chosen, papers))
-            for method, rankings in _fused(dense, sparse).items()
+            mean_row(method, _known_item(rankings, chosen, papers))
+            for method, rankings in fused_rankings(dense, sparse).items()
         )
         notes = (
             f"{len(chosen):,} {name} queries over all {len(papers):,} abstracts (dev + test). "
@@ -199,8 +199,8 @@ def _ids(ranked: Sequence[Ranked]) -> list[list[int]]:
     return [[doc for doc, _ in ranking] for ranking in ranked]
 
 
-def _fields(
-    papers: Sequence[Paper], tools: _Tools, limit: int | None, rng: random.Random, size: int
+def evaluate_fields(
+    papers: Sequence[Paper], tools: Tools, limit: int | None, rng: random.Random, size: int
 ) -> list[Table]:
     sample = [papers[i] for i in sorted(rng.sample(range(len(papers)), min(size, len(papers))))]
     chosen = _sample(len(sample), limit, rng)
@@ -241,7 +241,7 @@ def _fields(
             scope + notes,
             _KNOWN_ITEM,
             len(chosen),
-            tuple(_means(n, _known_item(r, chosen, sample)) for n, r in variants.items()),
+            tuple(mean_row(n, _known_item(r, chosen, sample)) for n, r in variants.items()),
         )
         for title, notes, variants in (
             (
@@ -258,8 +258,8 @@ def _fields(
     ]
 
 
-def _stsb(
-    pairs: Sequence[SentencePair], tools: _Tools, limit: int | None, rng: random.Random
+def evaluate_stsb(
+    pairs: Sequence[SentencePair], tools: Tools, limit: int | None, rng: random.Random
 ) -> list[Table]:
     chosen = [pairs[i] for i in _sample(len(pairs), limit, rng)]
     first = tools.embeddings.queries([pair.first for pair in chosen])

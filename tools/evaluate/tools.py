@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -10,61 +11,52 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from app.core.progress import progress_bar
 from matching.embedder import Embedder, Vectors
 from matching.text import Tokenizer
+from tools.progress import say
 
 _EMBED_CHUNK = 64
 
 
-class _Output:
+class Output:
     """Stage lines and progress bars on stderr, or nothing at all."""
 
     def __init__(self, enabled: bool) -> None:
-        from rich.console import Console
-
-        self._console = Console(stderr=True, log_path=False) if enabled else None
+        self._enabled = enabled
 
     def log(self, message: str) -> None:
-        if self._console is not None:
-            self._console.log(message)
+        """Print a timestamped stage line, when enabled."""
+        if self._enabled:
+            say(message, who="evaluate")
 
     @contextmanager
-    def bar(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
-        console = self._console
-        if console is None:
+    def bar(self, description: str, total: int) -> Iterator[Callable[[int], object]]:
+        """Yield a function that records progress: a bar on a terminal, tenths in a log."""
+        if not self._enabled:
             yield lambda done: None
             return
-        if not console.is_terminal:
-            # A log file gets a line per tenth instead of a bar that only shows when done.
-            state = {"done": 0, "tenths": 0}
-
-            def advance(done: int) -> None:
-                state["done"] += done
-                tenths = state["done"] * 10 // max(total, 1)
-                if tenths > state["tenths"]:
-                    state["tenths"] = tenths
-                    console.log(f"{description}: {state['done']:,} / {total:,}")
-
-            yield advance
+        if sys.stderr.isatty():
+            with progress_bar(total, enabled=True, desc=description, unit="text") as advance:
+                yield advance
             return
-        from rich import progress
+        # A log file gets a line per tenth instead of a bar that only shows when done.
+        state = {"done": 0, "tenths": 0}
 
-        columns = (
-            progress.TextColumn("{task.description}"),
-            progress.BarColumn(),
-            progress.MofNCompleteColumn(),
-            progress.TimeElapsedColumn(),
-            progress.TimeRemainingColumn(),
-        )
-        with progress.Progress(*columns, console=console) as bars:
-            task = bars.add_task(description, total=total)
-            yield lambda done: bars.advance(task, done)
+        def advance_log(done: int) -> None:
+            state["done"] += done
+            tenths = state["done"] * 10 // max(total, 1)
+            if tenths > state["tenths"]:
+                state["tenths"] = tenths
+                self.log(f"{description}: {state['done']:,} / {total:,}")
+
+        yield advance_log
 
 
-class _Embeddings:
+class Embeddings:
     """Embeds each distinct text once per role per run, and keeps the time the model took."""
 
-    def __init__(self, embedder: Embedder, out: _Output) -> None:
+    def __init__(self, embedder: Embedder, out: Output) -> None:
         self._embedder = embedder
         self._out = out
         self._cache: dict[bool, dict[str, npt.NDArray[np.float32]]] = {True: {}, False: {}}
@@ -97,7 +89,7 @@ class _Embeddings:
 
 
 @dataclass(frozen=True)
-class _Tools:
-    embeddings: _Embeddings
+class Tools:
+    embeddings: Embeddings
     tokenizer: Tokenizer
-    out: _Output
+    out: Output
