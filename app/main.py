@@ -16,7 +16,7 @@ from app.api.language import RequestLanguage
 from app.api.metrics import Metrics
 from app.api.observe import RequestObserver
 from app.api.ratelimit import RateLimiter
-from app.api.router import API_ROUTERS
+from app.api.router import RouteTemplates, api_router
 from app.api.routes import health
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine, make_session_factory
@@ -79,22 +79,24 @@ def create_app(
     )
     errors.install(app)
     docs.install(app)
+    app.include_router(health.router)
+    app.include_router(api_router)
+    # Read once the routes are all in: the middleware below ask it for the matched route's path.
+    templates = RouteTemplates(app.routes)
     # Inside the observer, so that refusals are logged and counted: nothing reads a body
     # before its key and size are checked.
     app.add_middleware(
         Admission,
         json_limit=settings.max_request_kb * 1024,
         upload_limit=settings.max_upload_bytes,
+        templates=templates,
     )
     # Outermost, so that the request id and the timing cover everything inside.
     app.state.metrics = Metrics(
         engine=lambda: getattr(app.state, "engine", None),
         factory=lambda: getattr(app.state, "session_factory", None),
     )
-    app.add_middleware(RequestObserver, metrics=app.state.metrics.http)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics.http, templates=templates)
     # Outside the observer, so that every response inside speaks the caller's language.
     app.add_middleware(RequestLanguage)
-    app.include_router(health.router)
-    for router in API_ROUTERS:
-        app.include_router(router)
     return app

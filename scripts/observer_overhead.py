@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from app.api.metrics import HttpMetrics
 from app.api.observe import RequestObserver
+from app.api.router import RouteTemplates
 from app.core.config import Settings
 from app.core.db import create_db_engine, make_session_factory
 from app.core.logs import configure_logging
@@ -102,7 +103,10 @@ async def main(requests: int, rounds: int) -> None:
         apps = {name: service(name == "with", database) for name in ("with", "without")}
         await compare("/healthz of the service", apps, requests, rounds)
     metrics = HttpMetrics(CollectorRegistry())
-    alone = {"with": RequestObserver(bare, metrics=metrics), "without": bare}
+    alone = {
+        "with": RequestObserver(bare, metrics=metrics, templates=RouteTemplates([])),
+        "without": bare,
+    }
     await compare("a bare application", alone, requests, rounds)
 
 

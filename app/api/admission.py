@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.deps import admit, is_admitted, needs_key
 from app.api.errors import service_error_response
 from app.api.limits import body_limit, too_large
+from app.api.router import RouteTemplates
 from app.core.errors import PatentBridgeError
 
 
@@ -30,10 +31,13 @@ class _Refused(Exception):
 class Admission:
     """Check the key and the size of a request before the application reads its body."""
 
-    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, json_limit: int, upload_limit: int, templates: RouteTemplates
+    ) -> None:
         self.app = app
         self.json_limit = json_limit
         self.upload_limit = upload_limit
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +68,7 @@ class Admission:
                         raise refuse(exc) from None
                 limit = body_limit(
                     scope["method"],
-                    route,
+                    self.templates.of(route),
                     json_limit=self.json_limit,
                     upload_limit=self.upload_limit,
                 )

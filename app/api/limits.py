@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from starlette.routing import BaseRoute
-
 from app.core.errors import PayloadTooLarge
 from app.core.i18n import tr
 
@@ -15,10 +13,9 @@ UPLOAD_ROUTES: Final = frozenset({("POST", "/v1/listings/import")})
 MULTIPART_OVERHEAD: Final = 64 * 1024
 
 
-def body_limit(method: str, route: BaseRoute | None, *, json_limit: int, upload_limit: int) -> int:
-    """Return the largest body, in bytes, that `method` on the matched `route` may send."""
-    path = getattr(route, "path_format", None)
-    return upload_limit + MULTIPART_OVERHEAD if (method, path) in UPLOAD_ROUTES else json_limit
+def body_limit(method: str, template: str | None, *, json_limit: int, upload_limit: int) -> int:
+    """Return the largest body, in bytes, that `method` on the route `template` may send."""
+    return upload_limit + MULTIPART_OVERHEAD if (method, template) in UPLOAD_ROUTES else json_limit
 
 
 def too_large(limit: int) -> PayloadTooLarge:

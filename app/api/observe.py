@@ -15,6 +15,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.metrics import UNMATCHED, HttpMetrics
+from app.api.router import RouteTemplates
 from app.core.logs import request_id
 
 access_log = logging.getLogger("app.access")
@@ -30,9 +31,10 @@ _KEY_PREFIX = re.compile(rb"pb_([0-9a-f]{12})_")
 class RequestObserver:
     """Give every request an id, log it once, and time it by route template."""
 
-    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics, templates: RouteTemplates) -> None:
         self.app = app
         self.metrics = metrics
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,7 +76,7 @@ class RequestObserver:
 
     def _finish(self, scope: Scope, status_code: int, started: float, key: bytes | None) -> None:
         seconds = time.perf_counter() - started
-        route = getattr(scope.get("route"), "path_format", None) or UNMATCHED
+        route = self.templates.of(scope.get("route")) or UNMATCHED
         method = scope["method"]
         self.metrics.observe(method, route, status_code, seconds)
         prefix = None

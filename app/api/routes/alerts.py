@@ -27,7 +27,7 @@ After = Annotated[
 ]
 
 
-@router.get("/v1/demands/{demand_id}/alerts")
+@router.get("/demands/{demand_id}/alerts")
 def demand_alerts(
     demand_id: DemandId, key: SMEKey, session: SessionDep, limit: Limit = 20, after: After = None
 ) -> AlertPage[ListingAlert]:
@@ -43,7 +43,7 @@ def demand_alerts(
     return commit_with_retry(session, read)
 
 
-@router.get("/v1/listings/{listing_id}/alerts")
+@router.get("/listings/{listing_id}/alerts")
 def listing_alerts(
     listing_id: ListingId, key: TTOKey, session: SessionDep, limit: Limit = 20, after: After = None
 ) -> AlertPage[DemandAlert]:

@@ -11,7 +11,7 @@ from app.api.deps import OperatorKey, SessionDep
 from app.schemas import AuditRead, Page
 from app.services import audit
 
-router = APIRouter(prefix="/v1/audit", tags=["operations"])
+router = APIRouter(prefix="/audit", tags=["operations"])
 
 _MAX_ID = 2**31 - 1
 

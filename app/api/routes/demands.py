@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.api.deps import DemandId, EngineDep, SessionDep, SMEKey
 from app.api.etags import etag, parse_if_match
@@ -14,12 +14,17 @@ from app.schemas import DemandCreate, DemandRead, DemandUpdate, Page
 from app.search import embeddings
 from app.services import audit, demands
 
-router = APIRouter(prefix="/v1/demands", tags=["demands"])
+router = APIRouter(prefix="/demands", tags=["demands"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_demand(
-    body: DemandCreate, key: SMEKey, session: SessionDep, engine: EngineDep, response: Response
+    request: Request,
+    body: DemandCreate,
+    key: SMEKey,
+    session: SessionDep,
+    engine: EngineDep,
+    response: Response,
 ) -> DemandRead:
     """Post a technology demand for the caller's organisation; it is embedded once, here."""
 
@@ -37,7 +42,7 @@ def create_demand(
         return demand
 
     demand = commit_with_retry(session, write)
-    response.headers["Location"] = f"/v1/demands/{demand.id}"
+    response.headers["Location"] = request.app.url_path_for("read_demand", demand_id=demand.id)
     response.headers["ETag"] = etag(demand.version)
     return demands.to_read(demand)
 

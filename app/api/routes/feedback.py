@@ -11,7 +11,7 @@ from app.schemas import FeedbackCreate, FeedbackRead
 from app.services import audit
 from app.services.feedback import record_feedback
 
-router = APIRouter(prefix="/v1/feedback", tags=["matching"])
+router = APIRouter(prefix="/feedback", tags=["matching"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -17,7 +17,7 @@ from app.services import audit
 from app.services.alerts.service import record_after_reindex
 from matching.index import SnapshotError
 
-router = APIRouter(prefix="/v1/index", tags=["operations"])
+router = APIRouter(prefix="/index", tags=["operations"])
 
 
 def get_rebuilder(request: Request) -> BackgroundReindex:

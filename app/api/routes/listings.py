@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Header, Query, Request, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import MAX_ID, CurrentKey, EngineDep, ListingId, SessionDep, SettingsDep, TTOKey
@@ -20,12 +20,17 @@ from app.services.imports import service as imports
 from app.services.listings import export
 from app.services.listings import service as listings
 
-router = APIRouter(prefix="/v1/listings", tags=["listings"])
+router = APIRouter(prefix="/listings", tags=["listings"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_listing(
-    body: ListingCreate, key: TTOKey, session: SessionDep, engine: EngineDep, response: Response
+    request: Request,
+    body: ListingCreate,
+    key: TTOKey,
+    session: SessionDep,
+    engine: EngineDep,
+    response: Response,
 ) -> ListingRead:
     """Publish one open-licence listing for the caller's organisation."""
 
@@ -44,7 +49,7 @@ def create_listing(
 
     listing = commit_with_retry(session, write)
     engine.refresh(session, [listing.id])
-    response.headers["Location"] = f"/v1/listings/{listing.id}"
+    response.headers["Location"] = request.app.url_path_for("read_listing", listing_id=listing.id)
     response.headers["ETag"] = etag(listing.version)
     return listings.to_read(listing)
 

@@ -25,7 +25,7 @@ from app.services.listings import service as listings
 router = APIRouter(tags=["matching"])
 
 
-@router.get("/v1/demands/{demand_id}/matches", response_model=ListingMatchPage)
+@router.get("/demands/{demand_id}/matches", response_model=ListingMatchPage)
 def demand_matches(
     demand_id: DemandId,
     key: SMEKey,
@@ -71,7 +71,7 @@ def demand_matches(
     return model_response(page)
 
 
-@router.post("/v1/search", response_model=ListingMatchPage)
+@router.post("/search", response_model=ListingMatchPage)
 def search(
     body: SearchRequest, _key: SearcherKey, session: SessionDep, engine: EngineDep
 ) -> Response:
@@ -90,7 +90,7 @@ def search(
     return model_response(page)
 
 
-@router.get("/v1/listings/{listing_id}/matches", response_model=DemandMatchPage)
+@router.get("/listings/{listing_id}/matches", response_model=DemandMatchPage)
 def listing_matches(
     listing_id: ListingId,
     key: TTOKey,

@@ -12,7 +12,7 @@ from app.services.listings import service as listings
 from app.services.royalty import service as royalty
 from matching.royalty import Exclusivity
 
-router = APIRouter(prefix="/v1/listings", tags=["royalty"])
+router = APIRouter(prefix="/listings", tags=["royalty"])
 
 
 @router.get("/{listing_id}/royalty")
