@@ -3,7 +3,7 @@
 
 Prints one line (stdout on success, stderr otherwise) and exits 0 done, 1 failed, 2 refused,
 75 another re-index is running. Settings come from the environment as for the server
-(DATABASE_URL, INDEX_DIR, EMBEDDING_MODEL, ...). See README, "Operations".
+(DATABASE_URL, INDEX_DIR, EMBEDDING_MODEL, ...). See docs/operations.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each process (each uvicorn worker) keeps its own registry and answers `/metrics` for itself:
 HTTP figures count the requests that process served, and Prometheus, scraping each worker
-or summing across them, sees the whole (README, Metrics). HTTP figures are updated by the
+or summing across them, sees the whole (docs/operations.md). HTTP figures are updated by the
 request middleware; the index and database figures are computed when scraped, the database
 ones at most every `ttl` seconds so that a busy scraper costs the database little.
 

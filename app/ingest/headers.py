@@ -4,7 +4,7 @@ Headers match case-, whitespace- and width-insensitively (NFKC, so `ＩＰＣ` i
 `（元）` is `(元)`), with `_`, `-`, `.` and required-field stars ignored, and a trailing unit in
 brackets dropped when the full header is not itself an alias: `提成比例(%)`, `固定费用（元）` and
 `term_years (years)` all match. `HEADER_ALIASES` is the documented table (canonical field →
-accepted headers) that the README renders.
+accepted headers) that docs/imports.md renders.
 """
 
 from __future__ import annotations

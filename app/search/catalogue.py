@@ -31,15 +31,16 @@ Vector = npt.NDArray[np.float32]
 # SHALLOW_POOL; the places after them come from fusing each retriever's top FUSION_POOL (the
 # deepest the API serves: offset 1,000 + limit 100), leaving out what the first places hold.
 # Nearly every request reads the first places, and a k=100 HNSW search costs a fraction of a
-# k=1,100 one (README, benchmark), so only deep pages pay for the deep pools. SHALLOW_POOL is
+# k=1,100 one (docs/benchmarks.md), so only deep pages pay for the deep pools. SHALLOW_POOL is
 # the depth `patentbridge evaluate` fuses (tools/evaluate/methods.py), so the first pages
 # rank as the evaluation measured.
 SHALLOW_DEPTH = 100
 SHALLOW_POOL = 100
 FUSION_POOL = 1_100
 # Weight of the BM25 ranking against the dense one in the fusion. Measured with `patentbridge
-# evaluate` (README): 0.5 beats 1.0 on both Chinese CSL tasks and on English USPPPM, and beats
-# dense alone on Chinese, the product's main language; dense alone stays best on USPPPM.
+# evaluate` (docs/evaluation.md): 0.5 beats 1.0 on both Chinese CSL tasks and on English
+# USPPPM, and beats dense alone on Chinese, the product's main language; dense alone stays
+# best on USPPPM.
 LEXICAL_WEIGHT = 0.5
 # An explanation leaves out query terms found in more than this share of the catalogue
 # (装置, 方法, system...): they are in nearly every listing, so they explain no match. Below
@@ -48,7 +49,7 @@ COMMON_TERM_SHARE = 0.3
 COMMON_TERM_MIN_DOCS = 50
 # From this many listings, a hybrid ranking runs its BM25 search in a second thread while FAISS
 # searches in the caller's: both release the GIL for most of their work, so a request takes
-# about the longer of the two instead of their sum (at 100k, 2-3 ms less; README, benchmark).
+# about the longer of the two instead of their sum (at 100k, 2-3 ms less; docs/benchmarks.md).
 # Below it, both are a fraction of a millisecond and the hand-over would cost more than it saves.
 PARALLEL_RETRIEVAL_MIN = 20_000
 # One worker for every catalogue of the process: a catalogue ranks under its lock, so one

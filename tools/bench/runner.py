@@ -133,7 +133,7 @@ def run(options: BenchOptions) -> BenchReport:
         data_note=(
             f"Listing texts are real SBIR award titles and abstracts ({len(awards):,} distinct, "
             f"reused in turn beyond that). {_real_vectors_note(measured.imports.rows, real_count)}"
-            f" {embedder.model_id} vectors; the other {perturbed:,} rows carry perturbed "
+            f" ({embedder.model_id} vectors); the other {perturbed:,} rows carry perturbed "
             f"copies of real vectors (Gaussian noise of length ~{options.noise}, "
             f"renormalised; mean cosine to the source {mean_cosine:.3f}, where a real vector's "
             f"nearest other real vector scores {neighbour:.3f} on average). Demands and search "

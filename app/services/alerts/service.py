@@ -69,7 +69,7 @@ from matching.text import Tokenizer
 log = logging.getLogger(__name__)
 
 # Threshold of the listing feed, on the fused scale: e.g. within the top 16 of both
-# retrievers, or first by meaning and within the top 92 by words (README, alerts).
+# retrievers, or first by meaning and within the top 92 by words (docs/matching.md).
 HOLDER_MIN_SCORE = 0.8
 # Demands in the order they were posted (their ids are random), so alerts read oldest first.
 _OLDEST_FIRST = (Demand.created_at, Demand.id)
