@@ -1,6 +1,7 @@
 """Request and response bodies of the v1 API, with the validation a TTO can trust.
 
-One module per resource; `common` holds what they share. Import from `app.schemas`.
+One module per resource; `common` holds the field types they share. Import the bodies from
+`app.schemas`; a new body's field types come from `app.schemas.common`.
 """
 
 from app.schemas.alerts import (
@@ -12,25 +13,8 @@ from app.schemas.audit import (
     AuditRead,
 )
 from app.schemas.common import (
-    ANNUAL_SALES,
-    MAX_ID,
-    AnnualSales,
-    CalendarDate,
-    IndustryCode,
-    NullableText,
-    OptionalCalendarDate,
-    OptionalText,
     OrganisationRef,
     Page,
-    Province,
-    RatePercent,
-    RowId,
-    StrictBody,
-    Text,
-    Yuan,
-    blank_to_none,
-    clean_text,
-    field_error,
     validation_problems,
 )
 from app.schemas.demands import (
@@ -80,12 +64,9 @@ from app.schemas.royalty import (
 )
 
 __all__ = [
-    "ANNUAL_SALES",
     "AlertMinScore",
     "AlertPage",
-    "AnnualSales",
     "AuditRead",
-    "CalendarDate",
     "DemandAlert",
     "DemandCreate",
     "DemandMatch",
@@ -98,7 +79,6 @@ __all__ = [
     "ImportReport",
     "IndexRun",
     "IndexStatus",
-    "IndustryCode",
     "LicenceTerms",
     "ListingAlert",
     "ListingCreate",
@@ -108,21 +88,14 @@ __all__ = [
     "ListingRead",
     "ListingUpdate",
     "LiveSnapshot",
-    "MAX_ID",
     "MatchExplanation",
     "MatchFilters",
-    "NullableText",
-    "OptionalCalendarDate",
-    "OptionalText",
     "OrganisationRef",
     "Page",
     "PreviewCell",
     "PreviewRow",
-    "Province",
-    "RatePercent",
     "RebuildStatus",
     "RejectedRow",
-    "RowId",
     "RowStatus",
     "RoyaltyBrief",
     "RoyaltyGuidance",
@@ -130,11 +103,5 @@ __all__ = [
     "ScoreComponents",
     "SearchRequest",
     "ServingIndex",
-    "StrictBody",
-    "Text",
-    "Yuan",
-    "blank_to_none",
-    "clean_text",
-    "field_error",
     "validation_problems",
 ]

@@ -76,23 +76,6 @@ def load_newest(index_dir: Path, *, model_id: str, dimension: int) -> Snapshot |
     )
 
 
-def write(
-    index_dir: Path,
-    index: VectorIndex,
-    lexical: LexicalIndex,
-    *,
-    model_id: str,
-    watermark: datetime | None,
-    documents: Documents | None = None,
-) -> Snapshot:
-    """Write a new snapshot and make it the live one; return it."""
-    snapshot = stage(
-        index_dir, index, lexical, model_id=model_id, watermark=watermark, documents=documents
-    )
-    switch(index_dir, snapshot.name)
-    return snapshot
-
-
 def stage(
     index_dir: Path,
     index: VectorIndex,

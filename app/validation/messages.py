@@ -2,7 +2,7 @@
 
 The English side is pydantic's own message (stable, and what API clients already match on);
 the Chinese side is written here per error type, filled from the error's context. A message a
-validator wrote itself (`ValueError(tr(...))`, `schemas.field_error`) is used as it is.
+validator wrote itself (`ValueError(tr(...))`, `schemas.common.field_error`) is used as it is.
 """
 
 from __future__ import annotations

@@ -248,34 +248,35 @@ def _split_range(margin_pct: float, margin_source: str, tables: RoyaltyTables) -
 def _stat_range(
     central: float, p25: float | None, p75: float | None, source: str, tables: RoyaltyTables
 ) -> RateRange:
-    # When only a central rate is published, its spread is taken from the profit-share band.
-    shares = {level: tables.parameter(f"profit_share_{level}") for level in ("low", "mid", "high")}
     mid = Figure("median (else mean) recorded rate", central, "% of net sales", (source,))
-    if p25 is not None:
-        low = Figure(
-            "25th percentile recorded rate", min(p25, central), "% of net sales", (source,)
-        )
-    else:
-        ratio = shares["low"].value / shares["mid"].value
-        low = Figure(
-            "central rate scaled by the profit-share band",
-            round(central * ratio, 3),
-            "% of net sales",
-            (source, shares["low"].source, shares["mid"].source),
-        )
-    if p75 is not None:
-        high = Figure(
-            "75th percentile recorded rate", max(p75, central), "% of net sales", (source,)
-        )
-    else:
-        ratio = shares["high"].value / shares["mid"].value
-        high = Figure(
-            "central rate scaled by the profit-share band",
-            round(central * ratio, 3),
-            "% of net sales",
-            (source, shares["high"].source, shares["mid"].source),
-        )
+    low = _stat_bound("low", p25, central, source, tables)
+    high = _stat_bound("high", p75, central, source, tables)
     return RateRange(low, mid, high)
+
+
+def _stat_bound(
+    level: Literal["low", "high"],
+    percentile: float | None,
+    central: float,
+    source: str,
+    tables: RoyaltyTables,
+) -> Figure:
+    if percentile is not None:
+        # A published percentile never lies on the wrong side of the central rate it bounds.
+        value = min(percentile, central) if level == "low" else max(percentile, central)
+        label = "25th percentile" if level == "low" else "75th percentile"
+        return Figure(f"{label} recorded rate", value, "% of net sales", (source,))
+    # When only a central rate is published, its spread is taken from the profit-share band.
+    share, mid_share = (
+        tables.parameter(f"profit_share_{level}"),
+        tables.parameter("profit_share_mid"),
+    )
+    return Figure(
+        "central rate scaled by the profit-share band",
+        round(central * (share.value / mid_share.value), 3),
+        "% of net sales",
+        (source, share.source, mid_share.source),
+    )
 
 
 # --- adjustments -----------------------------------------------------------------------------

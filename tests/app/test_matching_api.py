@@ -842,7 +842,10 @@ def write_snapshot(client: TestClient, session: Session, settings: Settings, mod
     """Write this process's catalogue as the live snapshot, as the nightly job would."""
     index, lexical = engine_of(client).catalogue.snapshot_parts()
     newest = session.scalar(select(func.max(Listing.updated_at)))
-    snapshots.write(settings.index_dir, index, lexical, model_id=model_id, watermark=newest)
+    staged = snapshots.stage(
+        settings.index_dir, index, lexical, model_id=model_id, watermark=newest
+    )
+    snapshots.switch(settings.index_dir, staged.name)
 
 
 @pytest.fixture()

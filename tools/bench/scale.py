@@ -212,7 +212,8 @@ def write_snapshot(
         watermark = session.scalar(
             select(Listing.updated_at).order_by(Listing.updated_at.desc()).limit(1)
         )
-    snapshots.write(index_dir, index, lexical, model_id=model_id, watermark=watermark)
+    staged = snapshots.stage(index_dir, index, lexical, model_id=model_id, watermark=watermark)
+    snapshots.switch(index_dir, staged.name)
     return _Built(
         index=index,
         index_seconds=round(built - started, 3),

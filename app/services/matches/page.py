@@ -6,6 +6,8 @@ score's components, the terms that explain it, the SME's verdict and a royalty e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -92,18 +94,14 @@ def match_demand(
         depth=offset + limit,
         offset=offset,
     )
-    return _listing_page(
-        session=session,
-        engine=engine,
-        ranked=ranked,
+    # Fees are priced for the demand's expected sales; its budget is set beside them.
+    licensee = _Licensee(
         industry=demand.industry_code,
-        limit=limit,
-        offset=offset,
-        # Fees are priced for the demand's expected sales; its budget is set beside them.
         annual_sales_yuan=demand.annual_sales_yuan,
         budget_yuan=demand.budget_yuan,
         given_by="demand",
     )
+    return _listing_page(session, engine, ranked, licensee, limit=limit, offset=offset)
 
 
 def search(
@@ -128,16 +126,10 @@ def search(
         depth=offset + limit,
         offset=offset,
     )
-    return _listing_page(
-        session=session,
-        engine=engine,
-        ranked=ranked,
-        industry=industry,
-        limit=limit,
-        offset=offset,
-        annual_sales_yuan=annual_sales_yuan,
-        given_by="request",
+    licensee = _Licensee(
+        industry=industry, annual_sales_yuan=annual_sales_yuan, budget_yuan=None, given_by="request"
     )
+    return _listing_page(session, engine, ranked, licensee, limit=limit, offset=offset)
 
 
 def _require_matchable(vector: Vector) -> None:
@@ -152,17 +144,24 @@ def _require_matchable(vector: Vector) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Licensee:
+    """Whom a page is for: the industry its fit is scored against and its fees priced for."""
+
+    industry: str | None
+    annual_sales_yuan: float | None
+    budget_yuan: float | None
+    given_by: GivenBy
+
+
 def _listing_page(
-    *,
     session: Session,
     engine: SearchEngine,
     ranked: Ranking,
-    industry: str | None,
+    licensee: _Licensee,
+    *,
     limit: int,
     offset: int,
-    given_by: GivenBy,
-    annual_sales_yuan: float | None = None,
-    budget_yuan: float | None = None,
 ) -> ListingMatchPage:
     shown = listing_views.views.active(session, [c.id for c in ranked.candidates])
     common = engine.catalogue.common_term_idf()
@@ -185,7 +184,9 @@ def _listing_page(
             ListingMatch(
                 listing=view.read,
                 score=round(candidate.score, 6),
-                components=ranking.components(candidate, industry, view.read.industry_code),
+                components=ranking.components(
+                    candidate, licensee.industry, view.read.industry_code
+                ),
                 explanation=MatchExplanation(
                     terms_found=why.terms_found, best_sentence=why.best_sentence
                 ),
@@ -194,10 +195,10 @@ def _listing_page(
                     view.royalty,
                     tables=royalty_tables,
                     listing_id=candidate.id,
-                    licensee_industry=industry,
-                    annual_sales_yuan=annual_sales_yuan,
-                    budget_yuan=budget_yuan,
-                    given_by=given_by,
+                    licensee_industry=licensee.industry,
+                    annual_sales_yuan=licensee.annual_sales_yuan,
+                    budget_yuan=licensee.budget_yuan,
+                    given_by=licensee.given_by,
                 ),
             )
         )
