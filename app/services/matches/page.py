@@ -77,7 +77,7 @@ def match_demand(
     limit: int,
     offset: int,
 ) -> ListingMatchPage:
-    """Rank active listings for a stored demand; its stored vector is used, never re-embedded.
+    """Rank active listings for a stored demand; its vector is re-embedded only if its text changed.
 
     `stored` is the demand's vector row under the running model, as `own_demand` returns it.
     """
