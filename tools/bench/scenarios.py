@@ -19,8 +19,7 @@ from app.schemas import DemandCreate, MatchFilters, SearchRequest
 from app.search import embeddings
 from app.search.catalogue import SHALLOW_POOL
 from app.search.facts import FactTable
-from app.services import demands, organisations
-from app.services import matches as matching
+from app.services import demands, matches, organisations
 from matching.embedder import Embedder
 from matching.index import VectorIndex
 from matching.text import demand_text
@@ -112,7 +111,7 @@ def measure_scenario(
 
     The first `warmup` requests are sent and checked but not counted.
     """
-    filters = matching.listing_filters(
+    filters = matches.listing_filters(
         MatchFilters.model_validate(dict(scenario.filters)), where=("query",)
     )
     allowed = facts.allowed(filters)
@@ -195,7 +194,7 @@ def measure_recall(
         started = time.perf_counter()
         hnsw = VectorIndex.build(ids, vectors, kind="hnsw")
         hnsw_build_seconds = time.perf_counter() - started
-    filters = matching.listing_filters(
+    filters = matches.listing_filters(
         MatchFilters.model_validate(dict(broad.filters)), where=("query",)
     )
     allowed = corpus.facts.allowed(filters)

@@ -19,7 +19,7 @@ from app.api.deps import (
 from app.api.responses import model_response
 from app.models import PatentType
 from app.schemas import DemandMatchPage, ListingMatchPage, MatchFilters, SearchRequest
-from app.services import matches as matching
+from app.services import matches
 from app.services.listings import service as listings
 
 router = APIRouter(tags=["matching"])
@@ -42,10 +42,10 @@ def demand_matches(
     min_remaining_years: Annotated[float | None, Query(ge=0, le=30)] = None,
 ) -> Response:
     """Rank the active listings that could meet one of the caller's demands."""
-    demand, stored = matching.own_demand(
+    demand, stored = matches.own_demand(
         session=session, engine=engine, demand_id=demand_id, organisation_id=key.organisation_id
     )
-    filters = matching.listing_filters(
+    filters = matches.listing_filters(
         MatchFilters(
             ipc=ipc,
             patent_type=patent_type,
@@ -57,7 +57,7 @@ def demand_matches(
         ),
         where=("query",),
     )
-    page = matching.match_demand(
+    page = matches.match_demand(
         session=session,
         engine=engine,
         demand=demand,
@@ -76,8 +76,8 @@ def search(
     body: SearchRequest, _key: SearcherKey, session: SessionDep, engine: EngineDep
 ) -> Response:
     """Rank active listings for a need described in the request, without saving it."""
-    filters = matching.listing_filters(body.filters, where=("body", "filters"))
-    page = matching.search(
+    filters = matches.listing_filters(body.filters, where=("body", "filters"))
+    page = matches.search(
         session=session,
         engine=engine,
         text=body.text,
@@ -102,7 +102,7 @@ def listing_matches(
     """Rank the open public demands that one of the caller's listings could meet."""
     listing = listings.get(session=session, listing_id=listing_id)
     listings.require_owner(listing, key.organisation_id)
-    page = matching.match_listing(
+    page = matches.match_listing(
         session=session, engine=engine, listing=listing, limit=limit, offset=offset
     )
     session.commit()
